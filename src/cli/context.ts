@@ -1,0 +1,72 @@
+/**
+ * What a CLI command may touch: its arguments and streams. Commands receive this instead of
+ * reaching for `process` so tests can run them in-process and capture their output.
+ */
+import { EnclaveVerifyError } from '../errors.js';
+
+/** Streams and environment of one CLI invocation. */
+export interface CliContext {
+  /** Machine output (the `--json` object, reports). */
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Human diagnostics, progress bars. */
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Standard input, for `-` file arguments. */
+  stdin: NodeJS.ReadableStream;
+  /** Environment variables. */
+  env: Record<string, string | undefined>;
+  /** Working directory that relative paths resolve against. */
+  cwd: string;
+}
+
+/** A command takes its arguments (after the command name) and returns the process exit code. */
+export type Command = (argv: string[], ctx: CliContext) => Promise<number>;
+
+/** Exit codes fixed by the CLI contract. */
+export const EXIT = { VERIFIED: 0, REJECTED: 1, USAGE: 2 } as const;
+
+/**
+ * Exit code for an error: 2 when the user gave unusable input (usage, files, encodings,
+ * expected-PCR files), 1 when evidence was examined and rejected.
+ *
+ * @example
+ * ```ts
+ * exitCodeFor(new EnclaveVerifyError('ERR_USAGE', 'x')); // 2
+ * exitCodeFor(new EnclaveVerifyError('ERR_PCR_MISMATCH', 'x')); // 1
+ * ```
+ */
+export function exitCodeFor(error: unknown): number {
+  if (!(error instanceof EnclaveVerifyError)) return EXIT.USAGE;
+  switch (error.code) {
+    case 'ERR_USAGE':
+    case 'ERR_IO':
+    case 'ERR_INPUT_FORMAT':
+    case 'ERR_EXPECTED_PCRS_FORMAT':
+      return EXIT.USAGE;
+    default:
+      return EXIT.REJECTED;
+  }
+}
+
+/**
+ * Print an error without a stack trace: `enclave-verify: ERR_CODE: message` on stderr, or with
+ * `json`, one `{ ok: false, code, class, message }` object on stdout. Returns the exit code.
+ *
+ * @example
+ * ```ts
+ * return reportError(ctx, err, flags.json);
+ * ```
+ */
+export function reportError(ctx: CliContext, error: unknown, json: boolean): number {
+  const e =
+    error instanceof EnclaveVerifyError
+      ? error
+      : new EnclaveVerifyError('ERR_IO', `unexpected failure: ${(error as Error)?.message ?? String(error)}`, {
+          cause: error,
+        });
+  if (json) ctx.stdout.write(`${JSON.stringify({ ok: false, ...e.toJSON() })}\n`);
+  else ctx.stderr.write(`enclave-verify: ${e.code}: ${e.message}\n`);
+  if (!(error instanceof EnclaveVerifyError) && ctx.env.ENCLAVE_VERIFY_DEBUG) {
+    ctx.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
+  }
+  return exitCodeFor(e);
+}
