@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Two cores: more workers only add contention.
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

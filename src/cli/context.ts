@@ -60,9 +60,13 @@ export function reportError(ctx: CliContext, error: unknown, json: boolean): num
   const e =
     error instanceof EnclaveVerifyError
       ? error
-      : new EnclaveVerifyError('ERR_IO', `unexpected failure: ${(error as Error)?.message ?? String(error)}`, {
-          cause: error,
-        });
+      : new EnclaveVerifyError(
+          'ERR_IO',
+          `unexpected failure: ${(error as Error)?.message ?? String(error)}`,
+          {
+            cause: error,
+          },
+        );
   if (json) ctx.stdout.write(`${JSON.stringify({ ok: false, ...e.toJSON() })}\n`);
   else ctx.stderr.write(`enclave-verify: ${e.code}: ${e.message}\n`);
   if (!(error instanceof EnclaveVerifyError) && ctx.env.ENCLAVE_VERIFY_DEBUG) {

@@ -68,5 +68,11 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
 
 /** The context of the real process. @example await main(process.argv.slice(2), nodeContext()) */
 export function nodeContext(): CliContext {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+  };
 }
