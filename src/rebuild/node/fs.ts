@@ -1,0 +1,210 @@
+/**
+ * Node-only bridges between {@link FileTree} and the disk: files as byte sources, directories
+ * read into trees (hard links kept), trees written out as directories.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { EnclaveVerifyError } from '../../errors.js';
+import { pathToText } from '../paths.js';
+import type { ByteSource } from '../tar.js';
+import { FileTree, type Inode, makeInode, nodeTypeOfMode } from '../tree.js';
+
+/** A file opened as a {@link ByteSource}; call `close()` when done. */
+export interface FileSource extends ByteSource {
+  close(): void;
+}
+
+function ioError(what: string, path: string, cause: unknown): EnclaveVerifyError {
+  const code = (cause as NodeJS.ErrnoException)?.code ?? 'error';
+  return new EnclaveVerifyError(
+    'ERR_IO',
+    `cannot ${what} '${path}' (${code}); check the path and permissions`,
+    {
+      cause,
+    },
+  );
+}
+
+/**
+ * Open `path` for random-access reads.
+ *
+ * @example
+ * ```ts
+ * const src = openFileSource('app.tar');
+ * try { const tree = await treeFromTar(src); } finally { src.close(); }
+ * ```
+ */
+export function openFileSource(path: string): FileSource {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch (e) {
+    throw ioError('open', path, e);
+  }
+  const size = fs.fstatSync(fd).size;
+  return {
+    size,
+    read(offset, length) {
+      const n = Math.max(0, Math.min(length, size - offset));
+      const buf = new Uint8Array(n);
+      let done = 0;
+      while (done < n) {
+        const r = fs.readSync(fd, buf, done, n - done, offset + done);
+        if (r === 0) break;
+        done += r;
+      }
+      return done === n ? buf : buf.subarray(0, done);
+    },
+    close() {
+      fs.closeSync(fd);
+    },
+  };
+}
+
+const asBuffer = (p: string): Buffer => Buffer.from(p, 'latin1');
+
+/**
+ * Read a directory into a tree, as `find` + `lstat` see it: owners, modes, mtimes, symlink
+ * targets and device numbers as on disk, hard links (same device and inode) as one
+ * {@link Inode}. File contents are read when the archive is written.
+ *
+ * @example
+ * ```ts
+ * const tree = treeFromDirectory('/tmp/rootfs');
+ * ```
+ */
+export function treeFromDirectory(root: string): FileTree {
+  let rootStat: fs.Stats;
+  try {
+    rootStat = fs.lstatSync(root);
+  } catch (e) {
+    throw ioError('read directory', root, e);
+  }
+  if (!rootStat.isDirectory()) {
+    throw new EnclaveVerifyError('ERR_USAGE', `'${root}' is not a directory`);
+  }
+  const tree = new FileTree(
+    makeInode('dir', rootStat.mode, {
+      uid: rootStat.uid,
+      gid: rootStat.gid,
+      mtime: Math.floor(rootStat.mtimeMs / 1000),
+    }),
+  );
+  const seen = new Map<string, Inode>();
+  const rootBuf = asBuffer(root);
+  const walk = (dirInode: Inode, rel: string): void => {
+    const dirPath = rel === '' ? rootBuf : Buffer.concat([rootBuf, Buffer.from('/'), asBuffer(rel)]);
+    let names: Buffer[];
+    try {
+      names = fs.readdirSync(dirPath, { encoding: 'buffer' });
+    } catch (e) {
+      throw ioError('list', `${root}/${pathToText(rel)}`, e);
+    }
+    for (const nameBuf of names) {
+      const name = nameBuf.toString('latin1');
+      const childRel = rel === '' ? name : `${rel}/${name}`;
+      const full = Buffer.concat([dirPath, Buffer.from('/'), nameBuf]);
+      const st = fs.lstatSync(full, { bigint: true });
+      const type = nodeTypeOfMode(Number(st.mode));
+      if (!type) throw new EnclaveVerifyError('ERR_IO', `'${pathToText(childRel)}' has an unknown file type`);
+      const key = `${st.dev}:${st.ino}`;
+      const linked = type !== 'dir' && st.nlink > 1n ? seen.get(key) : undefined;
+      if (linked) {
+        dirInode.children!.set(name, linked);
+        continue;
+      }
+      const meta = { uid: Number(st.uid), gid: Number(st.gid), mtime: Number(st.mtimeMs / 1000n) };
+      let inode: Inode;
+      if (type === 'file') {
+        const size = Number(st.size);
+        inode = makeInode('file', Number(st.mode), {
+          ...meta,
+          data: { size, bytes: () => new Uint8Array(fs.readFileSync(full)) },
+        });
+      } else if (type === 'symlink') {
+        inode = makeInode('symlink', Number(st.mode), {
+          ...meta,
+          target: (fs.readlinkSync(full, { encoding: 'buffer' }) as Buffer).toString('latin1'),
+        });
+      } else if (type === 'char' || type === 'block') {
+        const rdev = Number(st.rdev);
+        inode = makeInode(type, Number(st.mode), {
+          ...meta,
+          rdevMajor: Math.floor(rdev / 256) & 0xfff,
+          rdevMinor: (rdev & 0xff) | (Math.floor(rdev / 4096) & 0xfff00),
+        });
+      } else {
+        inode = makeInode(type, Number(st.mode), meta);
+      }
+      if (type !== 'dir' && st.nlink > 1n) seen.set(key, inode);
+      dirInode.children!.set(name, inode);
+      if (type === 'dir') walk(inode, childRel);
+    }
+  };
+  walk(tree.root, '');
+  return tree;
+}
+
+/**
+ * Write `tree` under `dir` (which must not exist or be empty): contents, modes, owners (when
+ * running as root), mtimes, symlinks, hard links, fifos and device nodes (`mknod`, root only).
+ *
+ * @example
+ * ```ts
+ * await writeTreeToDirectory(treeFromCpio(readCpio(bytes)), 'out/rootfs');
+ * ```
+ */
+export async function writeTreeToDirectory(tree: FileTree, dir: string): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  if (fs.readdirSync(dir).length > 0) {
+    throw new EnclaveVerifyError('ERR_USAGE', `'${dir}' is not empty; give a new or empty directory`);
+  }
+  const isRoot = process.getuid?.() === 0;
+  const written = new Map<Inode, Buffer>();
+  const dirs: [Buffer, Inode][] = [];
+  const base = asBuffer(dir);
+  for (const { path, inode } of tree.entries()) {
+    const full = path === '' ? base : Buffer.concat([base, Buffer.from('/'), asBuffer(path)]);
+    const first = written.get(inode);
+    if (first && inode.type !== 'dir') {
+      fs.linkSync(first, full);
+      continue;
+    }
+    switch (inode.type) {
+      case 'dir':
+        if (path !== '') fs.mkdirSync(full);
+        dirs.push([full, inode]);
+        continue;
+      case 'file':
+        fs.writeFileSync(full, inode.data ? await inode.data.bytes() : new Uint8Array(0));
+        break;
+      case 'symlink':
+        fs.symlinkSync(Buffer.from(inode.target ?? '', 'latin1'), full);
+        break;
+      default: {
+        const kind =
+          inode.type === 'fifo' ? 'p' : inode.type === 'char' ? 'c' : inode.type === 'block' ? 'b' : '';
+        if (!kind) continue; // sockets cannot be recreated from an archive
+        const args = kind === 'p' ? [full.toString('latin1'), 'p'] : [full.toString('latin1'), kind];
+        if (kind !== 'p') args.push(String(inode.rdevMajor ?? 0), String(inode.rdevMinor ?? 0));
+        const r = spawnSync('mknod', args, { encoding: 'latin1' });
+        if (r.status !== 0) {
+          throw new EnclaveVerifyError(
+            'ERR_IO',
+            `cannot create ${inode.type} '${pathToText(path)}': ${r.stderr}`,
+          );
+        }
+      }
+    }
+    written.set(inode, full);
+    if (isRoot) fs.lchownSync(full, inode.uid, inode.gid);
+    if (inode.type !== 'symlink') fs.chmodSync(full, inode.mode);
+    fs.lutimesSync(full, inode.mtime, inode.mtime);
+  }
+  // Directories last, deepest first, so that writing their children did not touch the times.
+  for (const [full, inode] of dirs.reverse()) {
+    if (isRoot) fs.lchownSync(full, inode.uid, inode.gid);
+    fs.chmodSync(full, inode.mode);
+    fs.utimesSync(full, inode.mtime, inode.mtime);
+  }
+}
