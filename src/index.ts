@@ -7,3 +7,33 @@
 export * from './errors.js';
 export { toHex, fromHex, toBase64, fromBase64, bytesEqual, concatBytes } from './util/bytes.js';
 export { sha256, sha384 } from './util/digest.js';
+
+// parse, trust, policy, verify, forge (issue 2)
+export { type AttestationDocument, decodeAttestation } from './parse/document.js';
+export { decodeDocumentInput, type DocumentInputFormat, detectDocumentInput } from './parse/input.js';
+export {
+  checkAttestation,
+  DEFAULT_CLOCK_SKEW_MS,
+  type ChainCertificate,
+  type PcrComparison,
+  type TimeSource,
+  type VerificationCheck,
+  type VerificationReport,
+  type VerificationResult,
+  type VerifyOptions,
+  verifyAttestation,
+} from './verify.js';
+export { ChainCache } from './trust/cache.js';
+export { AWS_NITRO_ROOT_G1_PEM, AWS_NITRO_ROOT_G1_SHA256 } from './trust/aws-root.js';
+export { pemToDer, type TrustedRootInput } from './trust/roots.js';
+export {
+  type ExpectedPcrs,
+  type ExpectedPcrsInput,
+  mergeExpectedPcrs,
+  normalizeExpectedPcrs,
+  type ParseExpectedPcrsOptions,
+  parseExpectedPcrs,
+  type PcrValueInput,
+} from './policy/expected-pcrs.js';
+export { isDebugDocument } from './policy/checks.js';
+export * from './forge/index.js';

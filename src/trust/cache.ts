@@ -1,0 +1,111 @@
+/**
+ * Per-certificate memo of the expensive steps (DER parsing, key import, signature checks of
+ * certificate links), keyed by the certificate bytes. Only facts that cannot change for the same
+ * bytes are remembered; validity against the verification time is re-checked on every call.
+ */
+import { bytesEqual, toHex } from '../util/bytes.js';
+import { sha256 } from '../util/digest.js';
+import { type ParsedCertificate, parseCertificate } from './certificate.js';
+import { importP384Spki } from './ecdsa.js';
+
+/** A certificate with its lazily computed key, fingerprint and verified issuer links. */
+export class CertificateEntry {
+  private keyPromise: Promise<CryptoKey | undefined> | undefined;
+  private fingerprintPromise: Promise<string> | undefined;
+  /** Issuers whose signature over this certificate has been verified. */
+  readonly verifiedIssuers = new Set<CertificateEntry>();
+
+  /**
+   * @example
+   * ```ts
+   * const entry = new CertificateEntry(parseCertificate(der));
+   * ```
+   */
+  constructor(readonly cert: ParsedCertificate) {}
+
+  /** The public key imported for ES384 verification (undefined when unusable). @example await entry.key() */
+  key(): Promise<CryptoKey | undefined> {
+    this.keyPromise ??= importP384Spki(this.cert.spki);
+    return this.keyPromise;
+  }
+
+  /** SHA-256 of the DER, lowercase hex. @example await entry.fingerprint() */
+  fingerprint(): Promise<string> {
+    this.fingerprintPromise ??= sha256(this.cert.der).then(toHex);
+    return this.fingerprintPromise;
+  }
+}
+
+// FNV-1a over the bytes: a cheap bucket index; equality is always confirmed byte for byte.
+function hashBytes(b: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Remembers certificates and verified certificate links across calls to `verifyAttestation`, so
+ * that documents from the same enclave only pay for their own COSE signature. Pass it explicitly as
+ * `options.cache`; nothing is cached without it. Validity periods are still checked at each call's
+ * verification time. Bounded: the oldest certificates are dropped beyond `maxCertificates`.
+ *
+ * @example
+ * ```ts
+ * const cache = new ChainCache();
+ * for (const doc of docs) await verifyAttestation(doc, { cache, expectedPcrs });
+ * ```
+ */
+export class ChainCache {
+  private readonly buckets = new Map<number, CertificateEntry[]>();
+  private readonly order: Array<[number, CertificateEntry]> = [];
+  private readonly maxCertificates: number;
+
+  /**
+   * @example
+   * ```ts
+   * new ChainCache({ maxCertificates: 100 });
+   * ```
+   */
+  constructor(options: { maxCertificates?: number } = {}) {
+    this.maxCertificates = Math.max(1, options.maxCertificates ?? 1000);
+  }
+
+  /** Number of certificates remembered. @example cache.size */
+  get size(): number {
+    return this.order.length;
+  }
+
+  /** Forget everything. @example cache.clear() */
+  clear(): void {
+    this.buckets.clear();
+    this.order.length = 0;
+  }
+
+  /**
+   * The entry for `der`, parsed once. Throws `ERR_CHAIN_INVALID` for malformed DER.
+   *
+   * @example
+   * ```ts
+   * const entry = cache.entry(doc.certificate, 'certificate');
+   * ```
+   */
+  entry(der: Uint8Array, what?: string): CertificateEntry {
+    const h = hashBytes(der);
+    const bucket = this.buckets.get(h);
+    if (bucket) {
+      for (const e of bucket) if (bytesEqual(e.cert.der, der)) return e;
+    }
+    const e = new CertificateEntry(parseCertificate(der.slice(), what));
+    if (bucket) bucket.push(e);
+    else this.buckets.set(h, [e]);
+    this.order.push([h, e]);
+    while (this.order.length > this.maxCertificates) {
+      const [oh, old] = this.order.shift()!;
+      const b = this.buckets.get(oh);
+      const rest = b?.filter((x) => x !== old) ?? [];
+      if (rest.length) this.buckets.set(oh, rest);
+      else this.buckets.delete(oh);
+    }
+    return e;
+  }
+}

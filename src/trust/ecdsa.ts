@@ -1,0 +1,44 @@
+/**
+ * Thin WebCrypto wrapper for ECDSA P-384 / SHA-384. Primitives answer with booleans or
+ * `undefined`; the chain and envelope checks decide which coded error that means.
+ */
+
+const P384 = { name: 'ECDSA', namedCurve: 'P-384' } as const;
+const ES384 = { name: 'ECDSA', hash: 'SHA-384' } as const;
+
+// WebCrypto's types want ArrayBuffer-backed views; copy only when a view sits on something else.
+function own(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
+}
+
+/**
+ * Import a P-384 SubjectPublicKeyInfo for verification; `undefined` when it is not a valid key.
+ *
+ * @example
+ * ```ts
+ * const key = await importP384Spki(cert.spki);
+ * ```
+ */
+export async function importP384Spki(spki: Uint8Array): Promise<CryptoKey | undefined> {
+  try {
+    return await crypto.subtle.importKey('spki', own(spki), P384, false, ['verify']);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Verify a raw `r || s` ECDSA P-384 / SHA-384 signature; false on any failure.
+ *
+ * @example
+ * ```ts
+ * const ok = await verifyEs384(key, signature, message);
+ * ```
+ */
+export async function verifyEs384(key: CryptoKey, signature: Uint8Array, data: Uint8Array): Promise<boolean> {
+  try {
+    return await crypto.subtle.verify(ES384, key, own(signature), own(data));
+  } catch {
+    return false;
+  }
+}
