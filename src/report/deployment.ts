@@ -1,0 +1,237 @@
+/**
+ * Reports of a deployment check: the human text (verdict first, then what was checked against
+ * what, the PCR table, the chain, the TLS binding and the unsigned manifest), the `--json`
+ * object, and the one-line-per-probe format of `--watch`.
+ */
+import type { DeploymentProbe } from '../deployment/verify-deployment.js';
+import { printable } from '../deployment/response.js';
+import { toBase64, toHex } from '../util/bytes.js';
+
+/** How the check was asked for, as reports state it. */
+export interface DeploymentReportInputs {
+  /** Command line after `enclave-verify` (for the audit record's re-check hints). */
+  argv: string[];
+  /** One line per expectation source (files with SHA-256, flags, which root). */
+  expectations: string[];
+}
+
+const TLS_WORDS = {
+  passed: 'PASSED',
+  unchecked: 'UNCHECKED',
+  unbound: 'UNBOUND',
+  absent: 'NOT CLAIMED',
+  unsupported: 'UNSUPPORTED MODE',
+} as const;
+
+/**
+ * The verdict line: VERIFIED, or REJECTED with the error code.
+ *
+ * @example
+ * ```ts
+ * verdictLine(probe); // 'VERIFIED: https://enclave.example/attestation is a genuine enclave ...'
+ * ```
+ */
+export function verdictLine(probe: DeploymentProbe): string {
+  if (!probe.ok) {
+    return `REJECTED (${probe.error?.code ?? 'unknown'}): ${printable(probe.error?.message ?? 'the check failed')}`;
+  }
+  const pcrs = probe.verification?.pcrs.filter((r) => r.match !== undefined).length ?? 0;
+  const what =
+    pcrs > 0
+      ? `runs the expected enclave image (${pcrs} PCR${pcrs === 1 ? '' : 's'} match)`
+      : 'is a genuine enclave, but NO expected PCRs were given, so WHICH code it runs was not checked';
+  const tls = probe.tlsBinding?.status;
+  const tail =
+    tls === 'passed'
+      ? '; TLS channel bound to it'
+      : tls
+        ? `; TLS binding ${TLS_WORDS[tls].toLowerCase()}`
+        : '';
+  return `VERIFIED: ${probe.endpoint} ${what}${tail}`;
+}
+
+const short = (hex: string | undefined, n = 16): string =>
+  hex === undefined ? '-' : `${hex.slice(0, n)}...`;
+
+/**
+ * The human report of one probe.
+ *
+ * @example
+ * ```ts
+ * ctx.stdout.write(renderDeploymentText(probe, { argv, expectations }));
+ * ```
+ */
+export function renderDeploymentText(probe: DeploymentProbe, inputs: DeploymentReportInputs): string {
+  const out: string[] = [];
+  const v = probe.verification;
+  out.push(verdictLine(probe), '');
+
+  out.push('What was checked, against what');
+  out.push(`  endpoint      POST ${probe.endpoint}`);
+  out.push(
+    `  time          ${probe.checkedAt.toISOString()} (the current time; certificates and freshness checked at it)`,
+  );
+  out.push(
+    `  response      ${probe.status === undefined ? 'none' : `HTTP ${probe.status}`}${probe.latencyMs === undefined ? '' : `, ${probe.latencyMs} ms`}`,
+  );
+  out.push(`  nonce         32 fresh random bytes ${toHex(probe.nonce)}`);
+  if (probe.document) {
+    out.push(
+      `  evidence      ${probe.document.length} bytes in "${probe.documentField}", SHA-256 ${probe.documentSha256}`,
+    );
+  }
+  out.push(`  freshness     at most ${Math.round(probe.maxAgeMs / 1000)} s old`);
+  for (const line of inputs.expectations) out.push(`  expectation   ${line}`);
+
+  if (v && v.checks.length > 0) {
+    out.push('', 'Checks');
+    for (const c of v.checks) {
+      out.push(`  ${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(18)} ${printable(c.detail)}`);
+    }
+    if (probe.tlsBinding) {
+      const ok = probe.tlsBinding.status === 'passed';
+      out.push(`  ${ok ? 'ok  ' : '--  '}  ${'tls.binding'.padEnd(18)} ${probe.tlsBinding.summary}`);
+    } else if (probe.error?.code === 'ERR_TLS_BINDING') {
+      out.push(`  FAIL  ${'tls.binding'.padEnd(18)} ${printable(probe.error.message)}`);
+    }
+  }
+
+  if (v?.document) {
+    out.push('', `PCRs (SHA-384)${v.debug ? '  [DEBUG ENCLAVE: PCR0..2 are zero]' : ''}`);
+    out.push(`  ${'PCR'.padEnd(5)} ${'document'.padEnd(22)} ${'expected'.padEnd(22)} result`);
+    for (const row of v.pcrs) {
+      if (row.match === undefined && /^0+$/.test(row.actual ?? '') && row.index > 4) continue;
+      const result = row.match === undefined ? 'not checked' : row.match ? 'match' : 'MISMATCH';
+      const expected = row.expected.length === 0 ? '-' : row.expected.map((e) => short(e)).join(' | ');
+      out.push(
+        `  ${String(row.index).padEnd(5)} ${short(row.actual).padEnd(22)} ${expected.padEnd(22)} ${result}`,
+      );
+    }
+    out.push('  (all-zero PCRs above 4 omitted; the JSON output has every value in full)');
+  }
+
+  if (v && v.chain.length > 0) {
+    out.push('', 'Certificate chain (leaf first)');
+    for (const c of v.chain) {
+      out.push(`  ${c.role.padEnd(12)} ${printable(c.subject)}`);
+      out.push(
+        `  ${''.padEnd(12)} valid ${c.notBefore.toISOString()} .. ${c.notAfter.toISOString()}, SHA-256 ${short(c.sha256, 16)}`,
+      );
+    }
+  }
+
+  out.push('', 'TLS binding');
+  const tls = probe.tlsBinding;
+  if (tls) {
+    out.push(`  ${TLS_WORDS[tls.status]}: ${tls.summary}`);
+    if (tls.claim) {
+      out.push(`  attested domain   ${printable(tls.claim.domain)} (URL host ${tls.host})`);
+      out.push(`  attested certfp   ${tls.claim.certfp}`);
+    }
+    if (tls.observedCertfp) out.push(`  served leaf       ${tls.observedCertfp}`);
+  } else if (probe.error?.code === 'ERR_TLS_BINDING') {
+    out.push(`  FAILED: ${printable(probe.error.message)}`);
+  } else {
+    out.push('  not reached');
+  }
+
+  out.push('', 'Manifest (UNSIGNED build provenance: shown for information, never used as evidence)');
+  const m = probe.manifest;
+  if (!m) out.push('  none sent');
+  else {
+    for (const s of m.sources) {
+      out.push(`  ${s.name.padEnd(18)} ${s.url ?? '-'}${s.commit ? ` @ ${s.commit}` : ''}`);
+    }
+    for (const [k, val] of Object.entries(m.fields)) out.push(`  ${k.padEnd(18)} ${val}`);
+  }
+  out.push('');
+  return out.join('\n');
+}
+
+/**
+ * The `--json` object of one probe: everything in the text report, values in full.
+ *
+ * @example
+ * ```ts
+ * ctx.stdout.write(`${JSON.stringify(deploymentJson(probe, inputs))}\n`);
+ * ```
+ */
+export function deploymentJson(
+  probe: DeploymentProbe,
+  inputs: DeploymentReportInputs,
+): Record<string, unknown> {
+  const v = probe.verification;
+  const doc = v?.document;
+  return {
+    ok: probe.ok,
+    ...(probe.error ? probe.error.toJSON() : {}),
+    verdict: verdictLine(probe),
+    endpoint: probe.endpoint,
+    checkedAt: probe.checkedAt.toISOString(),
+    status: probe.status ?? null,
+    latencyMs: probe.latencyMs ?? null,
+    nonce: toHex(probe.nonce),
+    maxAgeMs: probe.maxAgeMs,
+    timeoutMs: probe.timeoutMs,
+    expectations: inputs.expectations,
+    evidence: probe.document
+      ? {
+          field: probe.documentField,
+          sha256: probe.documentSha256,
+          responseSha256: probe.responseSha256 ?? null,
+          base64: toBase64(probe.document),
+        }
+      : null,
+    document: doc
+      ? {
+          moduleId: doc.moduleId,
+          timestamp: doc.timestamp.toISOString(),
+          debug: v.debug,
+          nonce: doc.nonce ? toHex(doc.nonce) : null,
+          userData: doc.userData ? toHex(doc.userData) : null,
+          publicKey: doc.publicKey ? toHex(doc.publicKey) : null,
+        }
+      : null,
+    checks: v?.checks ?? [],
+    pcrs: v?.pcrs ?? [],
+    chain:
+      v?.chain.map((c) => ({
+        ...c,
+        notBefore: c.notBefore.toISOString(),
+        notAfter: c.notAfter.toISOString(),
+      })) ?? [],
+    tlsBinding: probe.tlsBinding
+      ? {
+          status: probe.tlsBinding.status,
+          summary: probe.tlsBinding.summary,
+          host: probe.tlsBinding.host,
+          claim: probe.tlsBinding.claim ?? null,
+          observedCertfp: probe.tlsBinding.observedCertfp ?? null,
+        }
+      : null,
+    manifest: probe.manifest
+      ? { signed: false, sources: probe.manifest.sources, raw: probe.manifest.raw }
+      : null,
+  };
+}
+
+/**
+ * One line of `--watch`: time, verdict, PCR0 prefix, latency (and the code on failure).
+ *
+ * @example
+ * ```ts
+ * renderWatchLine(probe); // '2026-01-01T00:00:00.000Z  VERIFIED  pcr0=5362895473c431a5  tls=passed  12 ms'
+ * ```
+ */
+export function renderWatchLine(probe: DeploymentProbe): string {
+  const pcr0 = probe.verification?.pcrs.find((r) => r.index === 0)?.actual;
+  const parts = [
+    probe.checkedAt.toISOString(),
+    probe.ok ? 'VERIFIED' : 'REJECTED',
+    `pcr0=${pcr0 ? pcr0.slice(0, 16) : '-'}`,
+    `tls=${probe.tlsBinding?.status ?? '-'}`,
+    probe.latencyMs === undefined ? '- ms' : `${probe.latencyMs} ms`,
+  ];
+  if (!probe.ok) parts.push(`${probe.error?.code}: ${printable(probe.error?.message ?? '').slice(0, 160)}`);
+  return parts.join('  ');
+}
