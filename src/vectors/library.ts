@@ -1,0 +1,224 @@
+/**
+ * Runs vector cases with this library (the reference executor of `enclave-verify vectors run`).
+ * Runtime-agnostic: file access goes through {@link VectorIo}, so a browser can run a suite
+ * served over HTTP. Each kind's code is imported on first use, so a suite of attestation
+ * documents does not load the EIF or ramdisk code.
+ */
+import { EnclaveVerifyError } from '../errors.js';
+import { decodeUtf8, fromHex, toHex } from '../util/bytes.js';
+import { sha256 } from '../util/digest.js';
+import type { VectorCase } from './format.js';
+import type { Executor, Outcome } from './runner.js';
+
+/** How the executor reads the files a case names. */
+export interface VectorIo {
+  read(url: URL): Promise<Uint8Array>;
+}
+
+/** Options of {@link libraryExecutor}. */
+export interface LibraryExecutorOptions {
+  /** Cases whose inputs are known to be absent: id -> reason (they are skipped). */
+  unavailable?: ReadonlyMap<string, string>;
+  /** Largest decompressed ramdisk accepted by `read` cases. Default 256 MiB. */
+  maxDecompressedBytes?: number;
+}
+
+const toOutcome = (e: unknown): Outcome =>
+  e instanceof EnclaveVerifyError
+    ? { result: 'reject', code: e.code, class: e.errorClass, message: e.message }
+    : { result: 'error', message: `${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}` };
+
+function hexRecord(pcrs: Iterable<[number, Uint8Array]>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [i, v] of pcrs) out[String(i)] = toHex(v);
+  return out;
+}
+
+async function attestation(c: Extract<VectorCase, { kind: 'attestation' }>, io: VectorIo): Promise<Outcome> {
+  const { verifyAttestation } = await import('../verify.js');
+  const bytes = await io.read(new URL(c.input.file, c.base));
+  const o = c.options;
+  const trustedRoots = o.trustedRoots
+    ? await Promise.all(
+        o.trustedRoots.map(async (p) => {
+          const b = await io.read(new URL(p, c.base));
+          const text = decodeUtf8(b);
+          return text?.includes('-----BEGIN') ? text : b;
+        }),
+      )
+    : undefined;
+  const result = await verifyAttestation(bytes, {
+    ...(trustedRoots ? { trustedRoots } : {}),
+    ...(o.at === undefined ? {} : { currentDate: o.at === 'document' ? 'document' : new Date(o.at) }),
+    ...(o.expectedPcrs ? { expectedPcrs: o.expectedPcrs } : {}),
+    ...(o.nonce === undefined ? {} : { nonce: fromHex(o.nonce) }),
+    ...(o.userData === undefined ? {} : { userData: fromHex(o.userData) }),
+    ...(o.publicKey === undefined ? {} : { publicKey: fromHex(o.publicKey) }),
+    ...(o.maxAgeMs === undefined ? {} : { maxAgeMs: o.maxAgeMs }),
+    ...(o.clockSkewMs === undefined ? {} : { clockSkewMs: o.clockSkewMs }),
+    ...(o.allowDebug === undefined ? {} : { allowDebug: o.allowDebug }),
+  });
+  return { result: 'accept', pcrs: hexRecord(result.document.pcrs) };
+}
+
+async function eif(c: Extract<VectorCase, { kind: 'eif' }>, io: VectorIo): Promise<Outcome> {
+  const [{ measureEifBytes }, { describeEif }] = await Promise.all([
+    import('../measure/eif-reader.js'),
+    import('../measure/format.js'),
+  ]);
+  const m = await measureEifBytes(await io.read(new URL(c.input.file, c.base)));
+  const pcrs: Record<string, string> = {
+    '0': toHex(m.pcrs.pcr0),
+    '1': toHex(m.pcrs.pcr1),
+    '2': toHex(m.pcrs.pcr2),
+  };
+  if (m.pcrs.pcr8) pcrs['8'] = toHex(m.pcrs.pcr8);
+  return { result: 'accept', pcrs, describe: describeEif(m) };
+}
+
+async function expectedPcrs(
+  c: Extract<VectorCase, { kind: 'expected-pcrs' }>,
+  io: VectorIo,
+): Promise<Outcome> {
+  const { parseExpectedPcrs } = await import('../policy/expected-pcrs.js');
+  const text = decodeUtf8(await io.read(new URL(c.input.file, c.base)));
+  if (text === undefined) {
+    throw new EnclaveVerifyError('ERR_EXPECTED_PCRS_FORMAT', 'the expected-PCR file is not UTF-8 text');
+  }
+  const parsed = parseExpectedPcrs(text, c.options.target === undefined ? {} : { target: c.options.target });
+  const pcrs: Record<string, string> = {};
+  // Several allowed values per index are reported comma-separated (vectors expect one).
+  for (const [i, values] of parsed) pcrs[String(i)] = values.map(toHex).join(',');
+  return { result: 'accept', pcrs };
+}
+
+async function gunzipBounded(bytes: Uint8Array, max: number): Promise<Uint8Array> {
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>])
+    .stream()
+    .pipeThrough(new DecompressionStream('gzip'));
+  const reader = stream.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > max) {
+        await reader.cancel();
+        throw new EnclaveVerifyError(
+          'ERR_ARCHIVE_MALFORMED',
+          `gzip stream expands beyond ${max} bytes; refusing it (raise the limit only for trusted input)`,
+        );
+      }
+      parts.push(value);
+    }
+  } catch (e) {
+    if (e instanceof EnclaveVerifyError) throw e;
+    throw new EnclaveVerifyError('ERR_ARCHIVE_MALFORMED', `gzip stream is corrupt: ${(e as Error).message}`);
+  }
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+async function ramdisk(
+  c: Extract<VectorCase, { kind: 'ramdisk' }>,
+  io: VectorIo,
+  options: LibraryExecutorOptions,
+): Promise<Outcome> {
+  const [{ treeFromTar, treeFromCpio }, { memorySource, readTar }, { readCpio }] = await Promise.all([
+    import('../rebuild/load.js'),
+    import('../rebuild/tar.js'),
+    import('../rebuild/cpio.js'),
+  ]);
+  const read = (p: string) => io.read(new URL(p, c.base));
+  if (c.input.recipe === 'read') {
+    let bytes = await read(c.input.archive!);
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      bytes = await gunzipBounded(bytes, options.maxDecompressedBytes ?? 256 * 2 ** 20);
+    }
+    const magic = String.fromCharCode(...bytes.subarray(0, 6));
+    if (magic === '070701' || magic === '070702') {
+      const entries = readCpio(bytes);
+      treeFromCpio(entries); // path safety checks live here
+      return { result: 'accept', entries: entries.length };
+    }
+    let entries = 0;
+    const counted = async function* () {
+      for await (const e of readTar(memorySource(bytes), { label: c.input.archive! })) {
+        entries++;
+        yield e;
+      }
+    };
+    const { applyLayer } = await import('../rebuild/apply.js');
+    const { FileTree } = await import('../rebuild/tree.js');
+    await applyLayer(new FileTree(), counted());
+    return { result: 'accept', entries };
+  }
+  const [{ buildCautionTree, archiveTree }, { BusyboxGzipEncoder }] = await Promise.all([
+    import('../rebuild/caution.js'),
+    import('../rebuild/gzip/gzip.js'),
+  ]);
+  const tree = await treeFromTar(memorySource(await read(c.input.app!)), { label: c.input.app! });
+  const overlays = await Promise.all((c.input.overlays ?? []).map(read));
+  await buildCautionTree(
+    tree,
+    overlays.map((b, i) => readTar(memorySource(b), { label: c.input.overlays![i]! })),
+  );
+  const cpio: Uint8Array[] = [];
+  const gz: Uint8Array[] = [];
+  await archiveTree(tree, new BusyboxGzipEncoder(), {
+    cpio: (x) => void cpio.push(x.slice()),
+    compressed: (x) => void gz.push(x),
+  });
+  const join = (parts: Uint8Array[]) => {
+    const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  };
+  return {
+    result: 'accept',
+    cpioSha256: toHex(await sha256(join(cpio))),
+    gzipSha256: toHex(await sha256(join(gz))),
+  };
+}
+
+/**
+ * The executor that runs cases with this library. Inputs are read through `io`; a thrown
+ * {@link EnclaveVerifyError} is a rejection, anything else an error (a bug, which fails the case).
+ *
+ * @example
+ * ```ts
+ * const io = { read: async (url: URL) => new Uint8Array(await (await fetch(url)).arrayBuffer()) };
+ * const report = await runCases(cases, libraryExecutor(io));
+ * ```
+ */
+export function libraryExecutor(io: VectorIo, options: LibraryExecutorOptions = {}): Executor {
+  return async (c) => {
+    const missing = options.unavailable?.get(c.id);
+    if (missing !== undefined) return { result: 'skip', reason: missing };
+    try {
+      switch (c.kind) {
+        case 'attestation':
+          return await attestation(c, io);
+        case 'eif':
+          return await eif(c, io);
+        case 'expected-pcrs':
+          return await expectedPcrs(c, io);
+        case 'ramdisk':
+          return await ramdisk(c, io, options);
+      }
+    } catch (e) {
+      return toOutcome(e);
+    }
+  };
+}

@@ -1,0 +1,60 @@
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { cli } from './cli-support.js';
+
+const SHARED = new URL('../../../shared/vectors/', import.meta.url);
+
+describe('enclave-verify vectors run vectors/', () => {
+  it('passes every case of the committed suite with this library', async () => {
+    const r = await cli(['run', 'vectors/', '--json']);
+    const out = JSON.parse(r.stdout) as {
+      ok: boolean;
+      passed: number;
+      failed: number;
+      skipped: number;
+      results: { id: string; kind: string; status: string; message?: string }[];
+    };
+    const failures = out.results.filter((x) => x.status === 'fail').map((x) => `${x.id}: ${x.message}`);
+    expect(failures).toEqual([]);
+    expect(r.code).toBe(0);
+    const perKind: Record<string, number> = {};
+    for (const x of out.results) if (x.status === 'pass') perKind[x.kind] = (perKind[x.kind] ?? 0) + 1;
+    console.log(
+      `[vectors] ${out.passed} passed, ${out.failed} failed, ${out.skipped} skipped; per kind ${JSON.stringify(perKind)}`,
+    );
+    if (existsSync(SHARED)) {
+      // The real documents are present on this machine: none of their cases may be skipped.
+      expect(out.skipped).toBe(0);
+      expect(out.results.filter((x) => x.id.startsWith('attestation/real/')).length).toBe(32);
+      expect(out.results.filter((x) => x.id.startsWith('eif/real/')).length).toBe(7);
+    }
+  }, 120_000);
+
+  it('prints "N passed, M failed" and honours --only', async () => {
+    const r = await cli(['run', 'vectors/', '--only', 'eif/real/*', '--only', 'expected-pcrs/**']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('13 passed, 0 failed (passed: eif 7, expected-pcrs 6)\n');
+    const none = await cli(['run', 'vectors/', '--only', 'nothing/*']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/ERR_USAGE: no case id matches nothing\/\*/);
+  });
+
+  it('fails a run whose expectation is wrong, naming the case and both outcomes', async () => {
+    const r = await cli(['run', 'test/vectors/fixtures/wrong.json']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /^FAIL wrong\/expects-accept: expected accept, got reject ERR_CERT_EXPIRED \(certificate .* is expired at 2031-01-01T00:00:00.000Z .*\)\n0 passed, 1 failed\n$/,
+    );
+  });
+
+  it('refuses bad usage with exit 2', async () => {
+    expect((await cli(['run'])).code).toBe(2);
+    expect((await cli(['walk', 'vectors/'])).code).toBe(2);
+    expect((await cli(['run', 'vectors/', '--match', 'vibes'])).code).toBe(2);
+    expect((await cli(['run', 'vectors/', '--command', 'x {nope}'])).code).toBe(2);
+    expect((await cli(['run', 'no/such/dir'])).code).toBe(2);
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: enclave-verify vectors run/);
+  });
+});
