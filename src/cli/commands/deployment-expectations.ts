@@ -1,0 +1,131 @@
+/**
+ * The expectation flags `deployment` shares with `verify` (--pcr, --expect-pcrs, --eif, --root),
+ * read into verification options plus one human line per source for reports.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { EnclaveVerifyError } from '../../errors.js';
+import { expectedPcrsFromEif } from '../../measure/node/parts.js';
+import {
+  type ExpectedPcrs,
+  mergeExpectedPcrs,
+  normalizeExpectedPcrs,
+  parseExpectedPcrs,
+} from '../../policy/expected-pcrs.js';
+import { toHex } from '../../util/bytes.js';
+import { sha256 } from '../../util/digest.js';
+
+/** Raw flag values. */
+export interface ExpectationFlags {
+  pcr?: string[] | undefined;
+  expectPcrs?: string | undefined;
+  eif?: string | undefined;
+  root?: string[] | undefined;
+}
+
+/** Options for the verifier, and a description of where each came from. */
+export interface LoadedExpectations {
+  options: { expectedPcrs?: ExpectedPcrs; trustedRoots?: string[] };
+  /** One line per input, with file SHA-256s so an audit record pins them. */
+  describe: string[];
+  /** Files read, resolved, for the re-check command line. */
+  files: { flag: string; path: string }[];
+}
+
+async function read(path: string, flag: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (cause) {
+    throw new EnclaveVerifyError('ERR_IO', `cannot read ${flag} ${path}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+}
+
+/** Streaming SHA-256 of a file: EIFs can be hundreds of MB. */
+function fileSha256(path: string, flag: string): Promise<string> {
+  return new Promise((done, fail) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('error', (cause) =>
+        fail(new EnclaveVerifyError('ERR_IO', `cannot read ${flag} ${path}: ${cause.message}`, { cause })),
+      )
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => done(hash.digest('hex')));
+  });
+}
+
+/**
+ * `N=HEX` (also `PCRN=HEX`, `N:HEX`) as one expected PCR.
+ *
+ * @example
+ * ```ts
+ * parsePcrFlag('0=' + 'ab'.repeat(48)); // Map { 0 => [Uint8Array(48)] }
+ * ```
+ */
+export function parsePcrFlag(text: string): ExpectedPcrs {
+  const m = /^\s*(?:pcr)?(\d{1,2})\s*[=:]\s*(\S+)\s*$/i.exec(text);
+  if (!m) {
+    throw new EnclaveVerifyError(
+      'ERR_USAGE',
+      `--pcr '${text.slice(0, 40)}' is not N=HEX (e.g. --pcr 0=5362...)`,
+    );
+  }
+  return normalizeExpectedPcrs({ [m[1]!]: m[2]! });
+}
+
+/**
+ * Read the expectation flags. Relative paths resolve against `cwd`.
+ *
+ * @example
+ * ```ts
+ * const { options } = await loadExpectations({ eif: 'enclave.eif', root: ['root.pem'] }, process.cwd());
+ * ```
+ */
+export async function loadExpectations(flags: ExpectationFlags, cwd: string): Promise<LoadedExpectations> {
+  const sets: ExpectedPcrs[] = [];
+  const describe: string[] = [];
+  const files: { flag: string; path: string }[] = [];
+  const fileLine = async (flag: string, path: string, bytes: Uint8Array) => {
+    files.push({ flag, path });
+    return `${flag} ${path} (SHA-256 ${toHex(await sha256(bytes))})`;
+  };
+  for (const p of flags.pcr ?? []) {
+    const set = parsePcrFlag(p);
+    sets.push(set);
+    for (const [i, [v]] of set) describe.push(`--pcr ${i}=${toHex(v!)}`);
+  }
+  if (flags.expectPcrs) {
+    const path = resolve(cwd, flags.expectPcrs);
+    const bytes = await read(path, '--expect-pcrs');
+    sets.push(parseExpectedPcrs(new TextDecoder().decode(bytes)));
+    describe.push(await fileLine('--expect-pcrs', path, bytes));
+  }
+  if (flags.eif) {
+    const path = resolve(cwd, flags.eif);
+    const digest = await fileSha256(path, '--eif');
+    sets.push((await expectedPcrsFromEif(path)).expected);
+    files.push({ flag: '--eif', path });
+    describe.push(`--eif ${path} (SHA-256 ${digest})`);
+  }
+  const trustedRoots: string[] = [];
+  for (const r of flags.root ?? []) {
+    const path = resolve(cwd, r);
+    const bytes = await read(path, '--root');
+    trustedRoots.push(new TextDecoder().decode(bytes));
+    describe.push(await fileLine('--root', path, bytes));
+  }
+  if (trustedRoots.length === 0) describe.push('root: embedded AWS Nitro Enclaves Root G1 (pinned)');
+  if (sets.length === 0)
+    describe.push('no expected PCRs given: the enclave code is NOT checked, only genuineness');
+  return {
+    options: {
+      ...(sets.length > 0 ? { expectedPcrs: mergeExpectedPcrs(...sets) } : {}),
+      ...(trustedRoots.length > 0 ? { trustedRoots } : {}),
+    },
+    describe,
+    files,
+  };
+}

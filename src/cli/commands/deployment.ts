@@ -1,0 +1,221 @@
+/**
+ * `enclave-verify deployment <url>`: verify a running enclave through its attestation endpoint,
+ * once (report) or on a schedule (`--watch`, one line per probe).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { nodeTransport } from '../../deployment/node/transport.js';
+import type { DeploymentProbe, VerifyDeploymentOptions } from '../../deployment/verify-deployment.js';
+import { probeDeployment } from '../../deployment/verify-deployment.js';
+import { watchDeployment } from '../../deployment/watch.js';
+import { EnclaveVerifyError } from '../../errors.js';
+import { deploymentJson, renderDeploymentText, renderWatchLine } from '../../report/deployment.js';
+import { type DeploymentAuditInputs, renderDeploymentAudit } from '../../report/deployment-audit.js';
+import type { CliContext, Command } from '../context.js';
+import { EXIT, exitCodeFor } from '../context.js';
+import { loadExpectations } from './deployment-expectations.js';
+
+const HELP = `usage: enclave-verify deployment <url> [options]
+
+Send a fresh 32-byte nonce to the enclave's attestation endpoint (POST {"nonce": "<base64>"};
+a bare origin means /attestation), verify the returned document now, with that nonce and a
+fresh timestamp, check the TLS binding, and print a report. Redirects are never followed;
+responses are capped at 1 MiB.
+
+expectations (as in \`verify\`):
+  --pcr N=HEX             expected value of PCR N (repeatable; several per index allowed)
+  --expect-pcrs FILE      expected PCRs (nitro-cli JSON, eif_build .pcrs, caution verify text, canary JSON)
+  --eif FILE              expect the PCR0/1/2 (and 8) of this enclave image file
+  --root PEM              trust this root instead of the AWS Nitro root (repeatable)
+  --allow-debug           accept a debug-mode enclave (PCR0..2 all zeros)
+  --max-age DURATION      largest accepted age of the document (default 5m)
+  --require-tls-binding   fail unless the TLS binding was checked and passed
+
+connection:
+  --ca PEM                also trust this CA for the TLS connection (self-hosted, demo)
+  --timeout DURATION      whole-request timeout (default 30s)
+
+output:
+  --json                  one JSON object on stdout
+  --report FILE           also write a Markdown audit record (inputs, time, SHA-256 and base64 of
+                          the evidence, and the command to re-check it offline)
+  --watch INTERVAL        re-verify every INTERVAL (e.g. 30s, 5m); one line per probe
+  --count N               with --watch, stop after N probes
+  --fail-fast             with --watch, stop with exit 1 at the first failure
+
+DURATION: a number with ms, s, m or h (e.g. 500ms, 30s, 5m); a bare number is seconds.
+Exit codes: 0 verified, 1 rejected, 2 usage or input error.
+`;
+
+/**
+ * Milliseconds of a duration such as `500ms`, `30s`, `5m`, `1h` (a bare number is seconds).
+ *
+ * @example
+ * ```ts
+ * parseDuration('5m', '--max-age'); // 300000
+ * ```
+ */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+  const value = m ? Number(m[1]) * unit[(m[2] ?? 's') as keyof typeof unit] : Number.NaN;
+  if (!Number.isFinite(value) || value <= 0 || value > 7 * 24 * 3_600_000) {
+    throw new EnclaveVerifyError(
+      'ERR_USAGE',
+      `${flag} '${text}' is not a duration; write e.g. 500ms, 30s, 5m or 1h (at most a week)`,
+    );
+  }
+  return Math.round(value);
+}
+
+export const run: Command = async (argv, ctx) => {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      pcr: { type: 'string', multiple: true },
+      'expect-pcrs': { type: 'string' },
+      eif: { type: 'string' },
+      root: { type: 'string', multiple: true },
+      'allow-debug': { type: 'boolean' },
+      'max-age': { type: 'string' },
+      'require-tls-binding': { type: 'boolean' },
+      ca: { type: 'string', multiple: true },
+      timeout: { type: 'string' },
+      json: { type: 'boolean' },
+      report: { type: 'string' },
+      watch: { type: 'string' },
+      count: { type: 'string' },
+      'fail-fast': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    ctx.stdout.write(HELP);
+    return EXIT.VERIFIED;
+  }
+  const json = values.json ?? false;
+  if (positionals.length !== 1) {
+    throw new EnclaveVerifyError(
+      'ERR_USAGE',
+      'give exactly one URL, e.g. enclave-verify deployment https://enclave.example',
+    );
+  }
+  const url = positionals[0]!;
+  if ((values.count || values['fail-fast']) && !values.watch) {
+    throw new EnclaveVerifyError('ERR_USAGE', '--count and --fail-fast only apply with --watch INTERVAL');
+  }
+  if (values.watch && values.report) {
+    throw new EnclaveVerifyError(
+      'ERR_USAGE',
+      '--report writes one audit record; run without --watch to get one',
+    );
+  }
+  const expectations = await loadExpectations(
+    { pcr: values.pcr, expectPcrs: values['expect-pcrs'], eif: values.eif, root: values.root },
+    ctx.cwd,
+  );
+  const ca: string[] = [];
+  for (const file of values.ca ?? []) ca.push(await readText(resolve(ctx.cwd, file), '--ca'));
+  const options: VerifyDeploymentOptions = {
+    ...expectations.options,
+    allowDebug: values['allow-debug'] ?? false,
+    maxAgeMs: values['max-age'] ? parseDuration(values['max-age'], '--max-age') : undefined,
+    timeoutMs: values.timeout ? parseDuration(values.timeout, '--timeout') : undefined,
+    requireTlsBinding: values['require-tls-binding'] ?? false,
+    transport: nodeTransport(ca.length > 0 ? { ca } : {}),
+  };
+  const verifyFlags = [
+    ...(values.pcr ?? []).flatMap((p) => ['--pcr', p]),
+    ...expectations.files.flatMap((f) => [f.flag, f.path]),
+    ...(values['allow-debug'] ? ['--allow-debug'] : []),
+  ];
+  const inputs: DeploymentAuditInputs = {
+    argv: ['deployment', ...argv],
+    expectations: [
+      ...expectations.describe,
+      ...(values['allow-debug'] ? ['--allow-debug: debug-mode enclaves accepted'] : []),
+      ...ca.map((_, i) => `--ca ${resolve(ctx.cwd, values.ca?.[i] ?? '')} trusted for the TLS connection`),
+    ],
+    verifyFlags,
+    fileName: values.report,
+    tool: 'enclave-verify 0.1.0',
+  };
+
+  if (values.watch) {
+    const intervalMs = parseDuration(values.watch, '--watch');
+    let count: number | undefined;
+    if (values.count !== undefined) {
+      count = Number(values.count);
+      if (!Number.isInteger(count) || count < 1)
+        throw new EnclaveVerifyError('ERR_USAGE', '--count must be a positive integer');
+    }
+    return watch(url, options, { intervalMs, count, failFast: values['fail-fast'] ?? false, json }, ctx);
+  }
+
+  const probe = await probeDeployment(url, options);
+  if (values.report) {
+    const file = resolve(ctx.cwd, values.report);
+    try {
+      await writeFile(file, renderDeploymentAudit(probe, inputs));
+    } catch (cause) {
+      throw new EnclaveVerifyError(
+        'ERR_IO',
+        `cannot write the audit record ${file}: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+  }
+  if (json) ctx.stdout.write(`${JSON.stringify(deploymentJson(probe, inputs))}\n`);
+  else {
+    ctx.stdout.write(renderDeploymentText(probe, inputs));
+    if (values.report) ctx.stdout.write(`\nAudit record written to ${values.report}\n`);
+  }
+  if (probe.ok) return EXIT.VERIFIED;
+  if (!json) ctx.stderr.write(`enclave-verify: ${probe.error?.code}: ${probe.error?.message}\n`);
+  return exitCodeFor(probe.error);
+};
+
+async function watch(
+  url: string,
+  options: VerifyDeploymentOptions,
+  w: { intervalMs: number; count: number | undefined; failFast: boolean; json: boolean },
+  ctx: CliContext,
+): Promise<number> {
+  let failures = 0;
+  let last: DeploymentProbe | undefined;
+  for await (const probe of watchDeployment(url, options, w)) {
+    last = probe;
+    if (!probe.ok) failures++;
+    ctx.stdout.write(w.json ? `${JSON.stringify(watchJson(probe))}\n` : `${renderWatchLine(probe)}\n`);
+  }
+  if (failures === 0) return EXIT.VERIFIED;
+  return last && !last.ok && w.failFast ? exitCodeFor(last.error) : EXIT.REJECTED;
+}
+
+function watchJson(probe: DeploymentProbe): Record<string, unknown> {
+  return {
+    time: probe.checkedAt.toISOString(),
+    ok: probe.ok,
+    ...(probe.error ? { code: probe.error.code, message: probe.error.message } : {}),
+    latencyMs: probe.latencyMs ?? null,
+    pcr0: probe.verification ? pcr0Hex(probe) : null,
+    tlsBinding: probe.tlsBinding?.status ?? null,
+  };
+}
+
+function pcr0Hex(probe: DeploymentProbe): string | null {
+  return probe.verification?.pcrs.find((r) => r.index === 0)?.actual ?? null;
+}
+
+async function readText(path: string, flag: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new EnclaveVerifyError('ERR_IO', `cannot read ${flag} ${path}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+}
