@@ -1,0 +1,351 @@
+/**
+ * The verifier page: wires the form to the library. Every decision (parsing, chain, signature,
+ * PCRs, nonce, freshness) is made by the library imported from `src/index.ts`, the same code the
+ * CLI runs; this file only gathers inputs and displays the outcome.
+ */
+import './styles.css';
+import { probeDeployment } from '../deployment/verify-deployment.js'; // TEMP until index exports it
+import { decodeAttestation, detectDocumentInput, toHex } from '../index.js';
+import { measureEifBytes } from '../measure/eif-reader.js'; // TEMP until index exports it
+import {
+  acceptDrops,
+  MAX_DOCUMENT_FILE,
+  MAX_EIF_FILE,
+  MAX_PCRS_FILE,
+  readFileCapped,
+} from './components/inputs.js';
+import { showVerdict } from './components/verdict.js';
+import { byId, h } from './dom.js';
+import {
+  describeError,
+  type ExpectedInput,
+  parseExpectedInput,
+  renderReport,
+  verifyDocument,
+} from './verifier.js';
+
+const form = byId('verify-form', HTMLFormElement);
+const docFile = byId('doc-file', HTMLInputElement);
+const docDrop = byId('doc-drop', HTMLDivElement);
+const docText = byId('doc-text', HTMLTextAreaElement);
+const docStatus = byId('doc-status', HTMLParagraphElement);
+const endpointUrl = byId('endpoint-url', HTMLInputElement);
+const endpointFetch = byId('endpoint-fetch', HTMLButtonElement);
+const pcrsText = byId('pcrs-text', HTMLTextAreaElement);
+const pcrsFile = byId('pcrs-file', HTMLInputElement);
+const pcrsTargetRow = byId('pcrs-target-row', HTMLDivElement);
+const pcrsTarget = byId('pcrs-target', HTMLSelectElement);
+const pcrsStatus = byId('pcrs-status', HTMLParagraphElement);
+const allowDebug = byId('allow-debug', HTMLInputElement);
+const rootPem = byId('root-pem', HTMLTextAreaElement);
+const verifyButton = byId('verify', HTMLButtonElement);
+const verdict = byId('verdict', HTMLDivElement);
+const report = byId('report', HTMLDivElement);
+const result = byId('result', HTMLElement);
+const eifFile = byId('eif-file', HTMLInputElement);
+const eifResult = byId('eif-result', HTMLDivElement);
+
+/** The document as last loaded, raw bytes of the COSE_Sign1 after removing its encoding. */
+let loaded: { bytes: Uint8Array; source: string } | undefined;
+/** Expected PCRs as last parsed; `undefined` when the field is empty. */
+let expected: ExpectedInput | undefined;
+let expectedError: unknown;
+
+function setStatus(el: HTMLElement, text: string, kind: 'ok' | 'error' | '' = ''): void {
+  el.textContent = text;
+  el.className = `field-status${kind ? ` ${kind}` : ''}`;
+}
+
+/** Remove the input's encoding and decode (unverified) for a one-line preview. */
+function loadDocument(input: Uint8Array, source: string): void {
+  loaded = undefined;
+  try {
+    const { bytes, format } = detectDocumentInput(input);
+    const doc = decodeAttestation(bytes);
+    loaded = { bytes, source };
+    setStatus(
+      docStatus,
+      `Loaded ${source}: ${bytes.length} bytes (${FORMAT_NAMES[format]}), module ${doc.moduleId}, signed ${doc.timestamp.toISOString()}. Not verified yet.`,
+      'ok',
+    );
+  } catch (error) {
+    const { code, message } = describeError(error);
+    setStatus(docStatus, `${source}: ${code}: ${message}`, 'error');
+  }
+}
+
+const FORMAT_NAMES: Record<string, string> = {
+  cbor: 'raw CBOR',
+  base64: 'base64',
+  hex: 'hex',
+  json: 'endpoint JSON',
+};
+
+function readExpected(text: string, source: string): void {
+  expected = undefined;
+  expectedError = undefined;
+  if (text.trim() === '') {
+    pcrsTargetRow.hidden = true;
+    setStatus(pcrsStatus, '');
+    return;
+  }
+  try {
+    const target = pcrsTargetRow.hidden ? undefined : pcrsTarget.value || undefined;
+    const parsed = parseExpectedInput(text, target);
+    if (parsed.targets.length > 1) {
+      const previous = pcrsTarget.value;
+      pcrsTarget.replaceChildren(
+        ...parsed.targets.map((t) => {
+          const option = document.createElement('option');
+          option.value = t.id;
+          option.textContent = t.name && t.name !== t.id ? `${t.name} (${t.id})` : t.id;
+          return option;
+        }),
+      );
+      if (parsed.targets.some((t) => t.id === previous)) pcrsTarget.value = previous;
+      pcrsTargetRow.hidden = false;
+    } else {
+      pcrsTargetRow.hidden = true;
+    }
+    expected = parsed;
+    const indexes = [...parsed.values.keys()].map((i) => `PCR${i}`).join(', ');
+    setStatus(
+      pcrsStatus,
+      `${source}: ${parsed.values.size} expected PCR${parsed.values.size === 1 ? '' : 's'} (${indexes})${parsed.target ? ` for target ${parsed.target}` : ''}.`,
+      'ok',
+    );
+  } catch (error) {
+    expectedError = error;
+    const { code, message } = describeError(error);
+    setStatus(pcrsStatus, `${source}: ${code}: ${message}`, 'error');
+  }
+}
+
+/** A user-supplied root (PEM) replaces the pinned AWS root; empty means the pinned root. */
+function trustedRoots(): string[] | undefined {
+  const pem = rootPem.value.trim();
+  return pem === '' ? undefined : [pem];
+}
+
+function atChoice(): 'now' | 'document' {
+  const checked = form.querySelector<HTMLInputElement>('input[name="at"]:checked');
+  return checked?.value === 'document' ? 'document' : 'now';
+}
+
+async function runVerification(): Promise<void> {
+  if (!loaded) {
+    showVerdict(verdict, {
+      state: 'bad',
+      title: 'Nothing to verify',
+      code: 'ERR_USAGE',
+      message: 'no attestation document is loaded; drop, choose or paste one first',
+      lines: [],
+    });
+    report.replaceChildren();
+    return;
+  }
+  if (expectedError !== undefined) {
+    const { code, message } = describeError(expectedError);
+    showVerdict(verdict, { state: 'bad', title: 'Expected PCRs unreadable', code, message, lines: [] });
+    report.replaceChildren();
+    return;
+  }
+  showVerdict(verdict, { state: 'busy', title: 'Verifying…' });
+  verifyButton.disabled = true;
+  try {
+    const outcome = await verifyDocument(loaded.bytes, {
+      at: atChoice(),
+      expected: expected?.values,
+      allowDebug: allowDebug.checked,
+      trustedRoots: trustedRoots(),
+    });
+    showVerdict(verdict, outcome.verdict);
+    report.replaceChildren(renderReport(outcome));
+  } finally {
+    verifyButton.disabled = false;
+  }
+}
+
+/** On a phone the result is below the form: bring the verdict into view once it is there. */
+function revealResult(): void {
+  const box = verdict.getBoundingClientRect();
+  if (box.top < 0 || box.bottom > window.innerHeight) result.scrollIntoView({ block: 'start' });
+}
+
+async function runEndpoint(): Promise<void> {
+  const url = endpointUrl.value.trim();
+  if (expectedError !== undefined) {
+    const { code, message } = describeError(expectedError);
+    showVerdict(verdict, { state: 'bad', title: 'Expected PCRs unreadable', code, message, lines: [] });
+    return;
+  }
+  showVerdict(verdict, { state: 'busy', title: 'Fetching…', detail: `POST ${url} with a fresh nonce` });
+  endpointFetch.disabled = true;
+  verifyButton.disabled = true;
+  try {
+    let probe: Awaited<ReturnType<typeof probeDeployment>>;
+    try {
+      probe = await probeDeployment(url, {
+        expectedPcrs: expected?.values,
+        allowDebug: allowDebug.checked,
+        trustedRoots: trustedRoots(),
+      });
+    } catch (error) {
+      const { code, message } = describeError(error);
+      showVerdict(verdict, { state: 'bad', title: 'Not verified', code, message, lines: [] });
+      report.replaceChildren();
+      return;
+    }
+    if (probe.document) {
+      loaded = { bytes: probe.document, source: probe.endpoint };
+      setStatus(docStatus, `Fetched ${probe.document.length} bytes from ${probe.endpoint}.`, 'ok');
+    }
+    const outcome = await verifyDocument(probe.document, {
+      at: 'now',
+      expected: expected?.values,
+      allowDebug: allowDebug.checked,
+      trustedRoots: trustedRoots(),
+      probe,
+    });
+    showVerdict(verdict, outcome.verdict);
+    report.replaceChildren(renderReport(outcome));
+    revealResult();
+  } finally {
+    endpointFetch.disabled = false;
+    verifyButton.disabled = false;
+  }
+}
+
+docFile.addEventListener('change', async () => {
+  const file = docFile.files?.[0];
+  if (!file) return;
+  docText.value = '';
+  const read = await readFileCapped(file, MAX_DOCUMENT_FILE);
+  if (read.ok) loadDocument(read.bytes, read.name);
+  else setStatus(docStatus, read.message, 'error');
+});
+
+acceptDrops(docDrop, async (file) => {
+  docFile.value = '';
+  docText.value = '';
+  const read = await readFileCapped(file, MAX_DOCUMENT_FILE);
+  if (read.ok) loadDocument(read.bytes, read.name);
+  else setStatus(docStatus, read.message, 'error');
+});
+
+docText.addEventListener('input', () => {
+  docFile.value = '';
+  if (docText.value.trim() === '') {
+    loaded = undefined;
+    setStatus(docStatus, '');
+    return;
+  }
+  loadDocument(new TextEncoder().encode(docText.value), 'pasted text');
+});
+
+pcrsText.addEventListener('input', () => {
+  pcrsFile.value = '';
+  pcrsTargetRow.hidden = true;
+  readExpected(pcrsText.value, 'pasted PCRs');
+});
+
+pcrsFile.addEventListener('change', async () => {
+  const file = pcrsFile.files?.[0];
+  if (!file) return;
+  const read = await readFileCapped(file, MAX_PCRS_FILE);
+  if (!read.ok) {
+    setStatus(pcrsStatus, read.message, 'error');
+    return;
+  }
+  const text = new TextDecoder().decode(read.bytes);
+  // Show what was loaded so the user can read and edit it.
+  pcrsText.value = text;
+  pcrsTargetRow.hidden = true;
+  readExpected(text, read.name);
+});
+
+pcrsTarget.addEventListener('change', () => readExpected(pcrsText.value, 'pasted PCRs'));
+
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void runVerification().then(revealResult);
+});
+
+form.addEventListener('reset', () => {
+  loaded = undefined;
+  expected = undefined;
+  expectedError = undefined;
+  pcrsTargetRow.hidden = true;
+  setStatus(docStatus, '');
+  setStatus(pcrsStatus, '');
+  showVerdict(verdict, { state: 'idle', title: 'No document checked yet.' });
+  report.replaceChildren();
+});
+
+endpointFetch.addEventListener('click', () => {
+  void runEndpoint();
+});
+endpointUrl.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter') {
+    event.preventDefault();
+    void runEndpoint();
+  }
+});
+
+/** Optional: measure a small EIF in the page and offer its PCRs as the expected values. */
+eifFile.addEventListener('change', async () => {
+  const file = eifFile.files?.[0];
+  if (!file) return;
+  eifResult.replaceChildren(h('p', { class: 'field-status' }, `Measuring ${file.name}…`));
+  const read = await readFileCapped(file, MAX_EIF_FILE);
+  if (!read.ok) {
+    eifResult.replaceChildren(
+      h(
+        'p',
+        { class: 'field-status error' },
+        `${read.message}; measure large images with \`enclave-verify measure\``,
+      ),
+    );
+    return;
+  }
+  try {
+    const m = await measureEifBytes(read.bytes);
+    const pcrs: [string, Uint8Array | undefined][] = [
+      ['PCR0', m.pcrs.pcr0],
+      ['PCR1', m.pcrs.pcr1],
+      ['PCR2', m.pcrs.pcr2],
+      ['PCR8', m.pcrs.pcr8],
+    ];
+    const lines = pcrs.filter(([, v]) => v !== undefined).map(([name, v]) => `${name}: ${toHex(v!)}`);
+    const use = h('button', { type: 'button', id: 'eif-use' }, 'Use as expected PCRs');
+    use.addEventListener('click', () => {
+      pcrsText.value = `${lines.join('\n')}\n`;
+      pcrsFile.value = '';
+      pcrsTargetRow.hidden = true;
+      readExpected(pcrsText.value, file.name);
+      pcrsText.focus();
+    });
+    eifResult.replaceChildren(
+      h(
+        'p',
+        { class: 'field-status ok' },
+        `${file.name}: ${m.fileSize} bytes, EIF v${m.header.version}, CRC ${m.crc.ok ? 'ok' : 'MISMATCH'}.`,
+      ),
+      h('pre', { class: 'data hex', id: 'eif-pcrs' }, lines.join('\n')),
+      use,
+    );
+  } catch (error) {
+    const { code, message } = describeError(error);
+    eifResult.replaceChildren(h('p', { class: 'field-status error' }, `${file.name}: ${code}: ${message}`));
+  }
+});
+
+// Unexpected failures must surface in the verdict, not vanish into the console.
+window.addEventListener('unhandledrejection', (event) => {
+  const { code, message } = describeError(event.reason);
+  showVerdict(verdict, { state: 'bad', title: 'Internal error', code, message, lines: [] });
+  verifyButton.disabled = false;
+  endpointFetch.disabled = false;
+});
+
+document.documentElement.dataset.ready = 'true';

@@ -1,0 +1,407 @@
+// End-to-end tests of the verifier page in real headless Chromium: the page is built with Vite
+// from the current sources, served by the `ui` command's server, and fed real documents from
+// ../shared/vectors through its file inputs. Running the library in the browser is also the proof
+// that the entry the page imports (src/index.ts) pulls in nothing from `node:`.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startUiServer, type UiServer } from '../../src/cli/commands/ui.js';
+import { detectDocumentInput, isEnclaveVerifyError, verifyAttestation } from '../../src/index.js';
+
+const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
+const VECTORS = fileURLToPath(new URL('../../../shared/vectors/', import.meta.url));
+const SCREENSHOTS = join(PROJECT, 'test-output', 'screenshots');
+const WEB_BUILD = join(PROJECT, 'test-output', 'web-build');
+
+interface ManifestEntry {
+  name: string;
+  file: string;
+  timestamp: number;
+  pcr0: string;
+  pcr1: string;
+  pcr2: string;
+}
+const manifest = JSON.parse(readFileSync(join(VECTORS, 'nitro/manifest.json'), 'utf8')) as ManifestEntry[];
+function entry(name: string): ManifestEntry {
+  const e = manifest.find((m) => m.name === name);
+  if (!e) throw new Error(`no ${name} in manifest.json`);
+  return e;
+}
+const vector = (rel: string) => join(VECTORS, rel);
+
+let ui: UiServer;
+let context: BrowserContext;
+let userDataDir: string;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await build({
+    configFile: join(PROJECT, 'src/web/vite.config.ts'),
+    logLevel: 'error',
+    build: { outDir: WEB_BUILD, emptyOutDir: true },
+  });
+  ui = await startUiServer({ port: 0, root: WEB_BUILD });
+  userDataDir = mkdtempSync(join(tmpdir(), 'ev-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1280, height: 900 },
+  });
+});
+
+afterAll(async () => {
+  await context?.close();
+  await ui?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+async function openPage(viewport?: { width: number; height: number }): Promise<Page> {
+  const page = await context.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(ui.url);
+  await page.waitForSelector('html[data-ready="true"]');
+  return page;
+}
+
+/** Press Verify and wait for a new verdict. */
+async function verify(page: Page): Promise<{ state: string; code: string | null; text: string }> {
+  const before = await page.getAttribute('#verdict', 'data-run');
+  await page.click('#verify');
+  await page.waitForFunction((prev) => {
+    const v = document.getElementById('verdict');
+    return v?.dataset.run !== undefined && v.dataset.run !== prev;
+  }, before ?? undefined);
+  return verdictOf(page);
+}
+
+async function verdictOf(page: Page): Promise<{ state: string; code: string | null; text: string }> {
+  return {
+    state: (await page.getAttribute('#verdict', 'data-state')) ?? '',
+    code: await page.getAttribute('#verdict', 'data-code'),
+    text: (await page.textContent('#verdict')) ?? '',
+  };
+}
+
+async function pcrRows(
+  page: Page,
+): Promise<Record<string, { state: string; expected: string; actual: string }>> {
+  return page.$$eval('#pcr-table tbody tr', (rows) =>
+    Object.fromEntries(
+      rows.map((r) => [
+        (r as HTMLElement).dataset.pcr ?? '',
+        {
+          state: (r as HTMLElement).dataset.state ?? '',
+          expected: r.querySelector('.expected')?.textContent ?? '',
+          actual: r.querySelector('.actual')?.textContent ?? '',
+        },
+      ]),
+    ),
+  );
+}
+
+/** What the library itself says in Node for the same input: the page must say the same. */
+async function libraryRefusal(bytes: Uint8Array, at: Date): Promise<{ code: string; message: string }> {
+  try {
+    await verifyAttestation(bytes, { currentDate: at });
+  } catch (e) {
+    if (isEnclaveVerifyError(e)) return { code: e.code, message: e.message };
+    throw e;
+  }
+  throw new Error('the library accepted the document');
+}
+
+const pcrLines = (e: ManifestEntry) => `PCR0: ${e.pcr0}\nPCR1: ${e.pcr1}\nPCR2: ${e.pcr2}\n`;
+
+const nitroCliJson = (e: ManifestEntry) =>
+  JSON.stringify(
+    { Measurements: { HashAlgorithm: 'Sha384 { ... }', PCR0: e.pcr0, PCR1: e.pcr1, PCR2: e.pcr2 } },
+    null,
+    2,
+  );
+const describeEifJson = (e: ManifestEntry) =>
+  JSON.stringify(
+    {
+      EifVersion: 4,
+      Measurements: { HashAlgorithm: 'Sha384 { ... }', PCR0: e.pcr0, PCR1: e.pcr1, PCR2: e.pcr2 },
+      IsSigned: false,
+      CheckCRC: true,
+      ImageName: 'app',
+      ImageVersion: '1.0',
+      Metadata: { BuildTime: '2025-01-01T00:00:00+00:00', DockerInfo: {} },
+    },
+    null,
+    2,
+  );
+const eifBuildPcrs = (e: ManifestEntry) => `${e.pcr0} PCR0\n${e.pcr1} PCR1\n${e.pcr2} PCR2\n`;
+const plainMap = (e: ManifestEntry) => JSON.stringify({ 0: e.pcr0, 1: e.pcr1, 2: e.pcr2 });
+const canaryConfig = (e: ManifestEntry) =>
+  JSON.stringify({
+    version: 0,
+    targets: [
+      { id: 'other', name: 'Other app', expected_pcrs: { 0: 'ab'.repeat(48), 1: e.pcr1, 2: e.pcr2 } },
+      { id: 'this-one', name: 'This app', expected_pcrs: { 0: e.pcr0, 1: e.pcr1, 2: e.pcr2 } },
+    ],
+  });
+
+function tamperedSignature(bytes: Uint8Array): Uint8Array {
+  // The signature (96 bytes, r || s) is the last element of the untagged COSE array.
+  const copy = bytes.slice();
+  copy[copy.length - 10]! ^= 0x01;
+  return copy;
+}
+
+describe('verifier page in Chromium', () => {
+  it('verifies a real Nitro document at its own time with matching PCRs', async () => {
+    const doc = entry('caution_2025-12-23_bootproof');
+    const page = await openPage();
+    await page.setInputFiles('#doc-file', vector(`nitro/${doc.file}`));
+    await expect
+      .poll(() => page.textContent('#doc-status'))
+      .toContain('module i-00fc9beee0ec1bddb-enc019b47ec6c3e036e');
+    await page.fill('#pcrs-text', pcrLines(doc));
+    await page.check('#at-document');
+    const v = await verify(page);
+    expect(v.state).toBe('ok');
+    expect(v.text).toContain('Verified');
+    const rows = await pcrRows(page);
+    for (const i of ['0', '1', '2']) expect(rows[i]?.state).toBe('match');
+    expect(rows['0']?.actual).toContain(doc.pcr0);
+    expect(await page.textContent('#pcr-summary')).toBe('3 of 3 expected PCRs match.');
+    expect(await page.textContent('#checked-at')).toContain('2025-12-23 17:06:03 UTC');
+    // Every certificate of the chain covers the document's own time, root first.
+    const covers = await page.$$eval('#chain-list li', (li) =>
+      li.map((l) => (l as HTMLElement).dataset.covers),
+    );
+    expect(covers).toEqual(['yes', 'yes', 'yes', 'yes', 'yes']);
+    expect(await page.textContent('#chain-list li:first-child')).toContain('CN=aws.nitro-enclaves');
+    expect(await page.textContent('#user-data')).toContain('verifying_key');
+    await page.screenshot({ path: join(SCREENSHOTS, 'verified-desktop.png'), fullPage: true });
+
+    // Same document at "now": its 3-hour leaf has long expired. Same code as the library in Node.
+    await page.check('#at-now');
+    const late = await verify(page);
+    const bytes = new Uint8Array(readFileSync(vector(`nitro/${doc.file}`)));
+    const expectedRefusal = await libraryRefusal(bytes, new Date());
+    expect(late.state).toBe('bad');
+    expect(late.code).toBe(expectedRefusal.code);
+    expect(late.code).toBe('ERR_CERT_EXPIRED');
+    const leafCovers = await page.$eval(
+      '#chain-list li:last-child',
+      (l) => (l as HTMLElement).dataset.covers,
+    );
+    expect(leafCovers).toBe('no');
+    await page.screenshot({ path: join(SCREENSHOTS, 'expired-at-now.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('refuses a tampered document with ERR_SIGNATURE_INVALID and the CLI message', async () => {
+    const doc = entry('anchorage_2022-11-09_eu-west-1');
+    const bytes = tamperedSignature(new Uint8Array(readFileSync(vector(`nitro/${doc.file}`))));
+    const page = await openPage();
+    await page.setInputFiles('#doc-file', {
+      name: 'tampered.cbor',
+      mimeType: 'application/cbor',
+      buffer: Buffer.from(bytes),
+    });
+    await page.check('#at-document');
+    const v = await verify(page);
+    const lib = await libraryRefusal(bytes, new Date(doc.timestamp));
+    expect(v.state).toBe('bad');
+    expect(v.code).toBe('ERR_SIGNATURE_INVALID');
+    expect(lib.code).toBe('ERR_SIGNATURE_INVALID');
+    expect(await page.textContent('#verdict .verdict-error')).toBe(`ERR_SIGNATURE_INVALID: ${lib.message}`);
+    await page.screenshot({ path: join(SCREENSHOTS, 'tampered-signature.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('flags a debug-mode document with ERR_DEBUG_MODE unless debug is allowed', async () => {
+    const doc = entry('evervault_2022-10-12_debug');
+    const page = await openPage();
+    await page.setInputFiles('#doc-file', vector(`nitro/${doc.file}`));
+    await page.check('#at-document');
+    const v = await verify(page);
+    expect(v.state).toBe('bad');
+    expect(v.code).toBe('ERR_DEBUG_MODE');
+    expect(await page.textContent('#pcr-table tr[data-pcr="0"] .actual')).toContain('all zero: debug mode');
+    await page.screenshot({ path: join(SCREENSHOTS, 'debug-mode.png'), fullPage: true });
+    await page.check('#allow-debug');
+    const allowed = await verify(page);
+    expect(allowed.state).toBe('ok');
+    expect(allowed.text).toContain('DEBUG enclave accepted on request');
+    await page.close();
+  });
+
+  it('reads expected PCRs pasted in every format the CLI reads', async () => {
+    const doc = entry('anchorage_2022-11-09_eu-west-1');
+    const page = await openPage();
+    await page.setInputFiles('#doc-file', vector(`nitro/${doc.file}`));
+    await page.check('#at-document');
+    const formats: [string, string][] = [
+      ['nitro-cli build-enclave JSON', nitroCliJson(doc)],
+      ['nitro-cli describe-eif JSON', describeEifJson(doc)],
+      ['eif_build .pcrs', eifBuildPcrs(doc)],
+      ['PCRn: hex lines', pcrLines(doc)],
+      ['{"0": hex} map', plainMap(doc)],
+      ['canary config', canaryConfig(doc)],
+    ];
+    for (const [name, text] of formats) {
+      await page.fill('#pcrs-text', text);
+      if (name === 'canary config') {
+        expect(await page.isVisible('#pcrs-target')).toBe(true);
+        await page.selectOption('#pcrs-target', 'this-one');
+      }
+      expect(await page.textContent('#pcrs-status'), name).toContain('3 expected PCRs (PCR0, PCR1, PCR2)');
+      const v = await verify(page);
+      expect(v.state, name).toBe('ok');
+      const rows = await pcrRows(page);
+      expect(
+        ['0', '1', '2'].map((i) => rows[i]?.state),
+        name,
+      ).toEqual(['match', 'match', 'match']);
+    }
+    // The other canary target expects a different PCR0: refused, and the table shows which.
+    await page.selectOption('#pcrs-target', 'other');
+    const other = await verify(page);
+    expect(other.code).toBe('ERR_PCR_MISMATCH');
+    const rows = await pcrRows(page);
+    expect(rows['0']?.state).toBe('mismatch');
+    expect(rows['0']?.expected).toBe('ab'.repeat(48));
+    expect(rows['1']?.state).toBe('match');
+    await page.screenshot({ path: join(SCREENSHOTS, 'pcr-mismatch.png'), fullPage: true });
+
+    // Unreadable expectations are refused before verifying, with the library's code.
+    await page.fill('#pcrs-text', 'PCR0 = not hex at all');
+    expect(await page.textContent('#pcrs-status')).toContain('ERR_EXPECTED_PCRS_FORMAT');
+    expect((await verify(page)).code).toBe('ERR_EXPECTED_PCRS_FORMAT');
+    await page.close();
+  });
+
+  it('loads the expected-PCR files of ../shared/vectors/caution and shows their values', async () => {
+    const doc = entry('caution_2025-12-23_bootproof');
+    const page = await openPage();
+    await page.setInputFiles('#doc-file', vector(`nitro/${doc.file}`));
+    await page.check('#at-document');
+    const files: [string, string, string | undefined][] = [
+      ['caution/caution-verify-pcrs.txt', '3c07ec536432532f', undefined],
+      ['caution/eif_build-enclave.pcrs', 'd4f748865131ffc3', undefined],
+      ['caution/canary.json', 'e1e2ec28d08622cf', 'xwing-poc'],
+    ];
+    for (const [file, pcr0Prefix, target] of files) {
+      await page.setInputFiles('#pcrs-file', vector(file));
+      await expect.poll(() => page.textContent('#pcrs-status'), file).toContain('3 expected PCRs');
+      if (target) await page.selectOption('#pcrs-target', target);
+      const v = await verify(page);
+      // These are other enclaves' values: PCR0 differs, PCR2 (no second ramdisk) is shared.
+      expect(v.code, file).toBe('ERR_PCR_MISMATCH');
+      const rows = await pcrRows(page);
+      expect(rows['0']?.expected.startsWith(pcr0Prefix), file).toBe(true);
+      expect(rows['0']?.state, file).toBe('mismatch');
+      expect(rows['2']?.state, file).toBe('match');
+    }
+    await page.close();
+  });
+
+  it('accepts a document pasted as base64, hex and endpoint JSON', async () => {
+    const doc = entry('anchorage_2022-11-09_eu-west-1');
+    const bytes = readFileSync(vector(`nitro/${doc.file}`));
+    const evidence = readFileSync(vector('caution/evidence-v0-vector.json'), 'utf8');
+    const page = await openPage();
+    await page.check('#at-document');
+    for (const [name, text, moduleId] of [
+      ['base64', bytes.toString('base64'), 'i-04fd167167daacf3b-enc01845e97d0b3eb4e'],
+      ['hex', bytes.toString('hex'), 'i-04fd167167daacf3b-enc01845e97d0b3eb4e'],
+      ['endpoint JSON', evidence, 'i-00fc9beee0ec1bddb-enc019b47ec6c3e036e'],
+    ] as const) {
+      await page.fill('#doc-text', text);
+      expect(await page.textContent('#doc-status'), name).toContain(`module ${moduleId}`);
+      const v = await verify(page);
+      expect(v.state, name).toBe('ok');
+      expect(await page.textContent('#module-id')).toBe(moduleId);
+    }
+    // Garbage is refused with the library's own input error, word for word.
+    const garbage = 'not a document!';
+    let refusal = '';
+    try {
+      detectDocumentInput(new TextEncoder().encode(garbage));
+    } catch (e) {
+      if (isEnclaveVerifyError(e)) refusal = `${e.code}: ${e.message}`;
+    }
+    expect(refusal).toMatch(/^ERR_INPUT_FORMAT: /);
+    await page.fill('#doc-text', garbage);
+    expect(await page.textContent('#doc-status')).toBe(`pasted text: ${refusal}`);
+    await page.close();
+  });
+
+  it('works with the keyboard alone and on a phone-sized screen', async () => {
+    const doc = entry('anchorage_2022-11-09_eu-west-1');
+    const bytes = readFileSync(vector(`nitro/${doc.file}`));
+    const page = await openPage({ width: 390, height: 844 });
+    // Every form control has a label.
+    const unlabelled = await page.$$eval('input, textarea, select', (els) =>
+      els
+        .filter((e) => (e as HTMLInputElement).labels?.length === 0 && !e.getAttribute('aria-label'))
+        .map((e) => e.id),
+    );
+    expect(unlabelled).toEqual([]);
+    expect(await page.getAttribute('#verdict', 'aria-live')).toBe('polite');
+    await page.focus('#doc-text');
+    await page.keyboard.insertText(bytes.toString('base64'));
+    await page.keyboard.press('Tab'); // endpoint URL
+    await page.keyboard.press('Tab'); // fetch button
+    for (let i = 0; i < 12; i++) {
+      if ((await page.evaluate(() => document.activeElement?.id)) === 'at-now') break;
+      await page.keyboard.press('Tab');
+    }
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('at-now');
+    await page.keyboard.press('ArrowDown'); // radio group: choose the document's time
+    expect(await page.isChecked('#at-document')).toBe(true);
+    for (let i = 0; i < 6; i++) {
+      if ((await page.evaluate(() => document.activeElement?.id)) === 'verify') break;
+      await page.keyboard.press('Tab');
+    }
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('verify');
+    const before = await page.getAttribute('#verdict', 'data-run');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((prev) => document.getElementById('verdict')?.dataset.run !== prev, before);
+    expect((await verdictOf(page)).state).toBe('ok');
+    // Nothing wider than the screen; text on the verdict meets WCAG AA contrast.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    const ratio = await page.$eval('#verdict', (el) => {
+      const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
+      const lum = ([r, g, b]: number[]) => {
+        const f = (v: number) => {
+          const s = v / 255;
+          return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+        };
+        return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
+      };
+      const style = getComputedStyle(el);
+      const a = lum(rgb(style.color));
+      const b = lum(rgb(style.backgroundColor));
+      return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    });
+    expect(ratio).toBeGreaterThanOrEqual(4.5);
+    await page.screenshot({ path: join(SCREENSHOTS, 'verified-phone.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('raised no uncaught error in any page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
