@@ -46,7 +46,12 @@ export interface FuzzStats {
   startRss: number;
   startHeap: number;
   /** First findings of each problem kind (capped). */
-  findings: { accepted: FuzzFinding[]; uncaught: FuzzFinding[]; hangs: FuzzFinding[] };
+  findings: {
+    accepted: FuzzFinding[];
+    uncaught: FuzzFinding[];
+    hangs: FuzzFinding[];
+    equivalent: FuzzFinding[];
+  };
 }
 
 /** A generated input. */
@@ -117,7 +122,7 @@ export async function runFuzz<R>(options: FuzzOptions<R>): Promise<FuzzStats> {
     peakHeap: start.heapUsed,
     startRss: start.rss,
     startHeap: start.heapUsed,
-    findings: { accepted: [], uncaught: [], hangs: [] },
+    findings: { accepted: [], uncaught: [], hangs: [], equivalent: [] },
   };
   const sample = () => {
     if (!options.memory) return;
@@ -161,8 +166,10 @@ export async function runFuzz<R>(options: FuzzOptions<R>): Promise<FuzzStats> {
       stats.hangs++;
       note(stats.findings.hangs, { ...base, what: `no answer within ${limit} ms` });
     } else if (outcome.ok) {
-      if (options.legitimate?.(input, outcome.value)) stats.equivalent++;
-      else {
+      if (options.legitimate?.(input, outcome.value)) {
+        stats.equivalent++;
+        note(stats.findings.equivalent, { ...base, what: 'accepted, and the oracle judged it legitimate' });
+      } else {
         stats.accepted++;
         note(stats.findings.accepted, { ...base, what: 'accepted' });
       }
@@ -199,7 +206,7 @@ export function formatFuzzStats(s: FuzzStats): string {
   const lines = [
     `[fuzz] ${s.name}: ${s.count} inputs (seed ${s.seed}) in ${(s.totalMs / 1000).toFixed(1)} s ` +
       `(${(s.count / (s.totalMs / 1000)).toFixed(0)}/s); rejected=${s.rejected} accepted=${s.accepted} ` +
-      `uncaught=${s.uncaught} hangs=${s.hangs}${s.equivalent ? ` equivalent-encodings=${s.equivalent}` : ''}`,
+      `uncaught=${s.uncaught} hangs=${s.hangs}${s.equivalent ? ` legitimately-accepted=${s.equivalent}` : ''}`,
     `[fuzz] ${s.name}: max per-input ${s.maxMs.toFixed(1)} ms` +
       (s.slowest ? ` (input ${s.slowest.index}, ${s.slowest.size} B: ${s.slowest.how})` : '') +
       `; largest input ${s.maxInputBytes} B`,

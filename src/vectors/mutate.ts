@@ -554,3 +554,159 @@ export function randomCbor(rng: Rng, budget = 256): Uint8Array {
   item(0);
   return Uint8Array.from(parts);
 }
+
+/** A named fixed-width big-endian field of an EIF. */
+interface EifField {
+  name: string;
+  offset: number;
+  width: 2 | 4 | 8;
+}
+
+const EIF_HEADER = 548;
+const EIF_CRC_AT = 544;
+
+/**
+ * The header fields and section-header fields of an EIF (SPEC 2.1), located by walking the
+ * sections sequentially from offset 548. Stops at the first section that does not fit.
+ *
+ * @example
+ * ```ts
+ * eifFields(eif).find((f) => f.name === 'num_sections'); // { name, offset: 26, width: 2 }
+ * ```
+ */
+export function eifFields(eif: Uint8Array): EifField[] {
+  const out: EifField[] = [
+    { name: 'magic', offset: 0, width: 4 },
+    { name: 'version', offset: 4, width: 2 },
+    { name: 'flags', offset: 6, width: 2 },
+    { name: 'default_mem', offset: 8, width: 8 },
+    { name: 'default_cpus', offset: 16, width: 8 },
+    { name: 'reserved', offset: 24, width: 2 },
+    { name: 'num_sections', offset: 26, width: 2 },
+    { name: 'unused', offset: 540, width: 4 },
+    { name: 'crc32', offset: 544, width: 4 },
+  ];
+  const view = new DataView(eif.buffer, eif.byteOffset, eif.byteLength);
+  const count = eif.length >= 28 ? Math.min(32, view.getUint16(26)) : 0;
+  // Used table entries, plus the first unused one (must stay zero).
+  for (let i = 0; i < Math.min(32, count + 1); i++) {
+    out.push({ name: `section_offsets[${i}]`, offset: 28 + 8 * i, width: 8 });
+    out.push({ name: `section_sizes[${i}]`, offset: 284 + 8 * i, width: 8 });
+  }
+  let p = EIF_HEADER;
+  for (let i = 0; i < 32 && p + 12 <= eif.length; i++) {
+    out.push({ name: `section ${i} type`, offset: p, width: 2 });
+    out.push({ name: `section ${i} flags`, offset: p + 2, width: 2 });
+    out.push({ name: `section ${i} size`, offset: p + 4, width: 8 });
+    const hi = view.getUint32(p + 4);
+    const lo = view.getUint32(p + 8);
+    const next = p + 12 + hi * 2 ** 32 + lo;
+    if (next > eif.length) break;
+    p = next;
+  }
+  return out;
+}
+
+function readField(b: Uint8Array, f: EifField): bigint {
+  let v = 0n;
+  for (let i = 0; i < f.width; i++) v = (v << 8n) | BigInt(b[f.offset + i] ?? 0);
+  return v;
+}
+
+/** Write `crc32(file[0:544] ++ file[548:])` into the header, as a writer would. */
+function repairEifCrc(b: Uint8Array, crc32: (bytes: Uint8Array, seed?: number) => number): void {
+  if (b.length < EIF_HEADER) return;
+  const crc = crc32(b.subarray(EIF_HEADER), crc32(b.subarray(0, EIF_CRC_AT)));
+  new DataView(b.buffer, b.byteOffset, b.byteLength).setUint32(EIF_CRC_AT, crc);
+}
+
+/**
+ * A mutant of an EIF's header, section table or section headers. Values are chosen to hit
+ * the layout checks: zero, one, all-ones, off by one, the file size, 2^63, another entry's
+ * value, swapped entries, truncation at section boundaries. With `crc32`, the header CRC is
+ * recomputed afterwards so the mutant reaches the structural checks instead of failing the CRC.
+ *
+ * @example
+ * ```ts
+ * const m = mutateEifHeader(eif, createRng(1, i), { fields, crc32 });
+ * await measureEifBytes(m.bytes); // must throw ERR_EIF_* unless only unmeasured fields changed
+ * ```
+ */
+export function mutateEifHeader(
+  eif: Uint8Array,
+  rng: Rng,
+  options: { fields?: EifField[]; crc32?: (bytes: Uint8Array, seed?: number) => number } = {},
+): Mutant & { fields: string[] } {
+  const fields = options.fields ?? eifFields(eif);
+  const out = eif.slice();
+  const ops: string[] = [];
+  const touched: string[] = [];
+  let bytes: Uint8Array = out;
+  const rounds = rng.chance(0.25) ? 2 : 1;
+  for (let r = 0; r < rounds; r++) {
+    const choice = rng.int(10);
+    if (choice <= 5) {
+      const f = rng.pick(fields);
+      const cur = readField(out, f);
+      const max = (1n << BigInt(8 * f.width)) - 1n;
+      const other = readField(out, rng.pick(fields.filter((g) => g.width === f.width)));
+      const candidates = [
+        0n,
+        1n,
+        max,
+        cur + 1n,
+        cur - 1n,
+        cur + 12n,
+        cur - 12n,
+        BigInt(eif.length),
+        BigInt(eif.length - 1),
+        1n << BigInt(8 * f.width - 1),
+        other,
+        cur ^ (1n << BigInt(rng.int(8 * f.width))),
+        BigInt(rng.u32()),
+      ];
+      const v = rng.pick(candidates) & max;
+      out.set(beBytes(v, f.width), f.offset);
+      ops.push(`${f.name}: ${cur} -> ${v}`);
+      touched.push(f.name);
+    } else if (choice <= 7) {
+      // Swap two table entries (offsets with offsets, sizes with sizes).
+      const table = rng.chance(0.5) ? 28 : 284;
+      const count = Math.min(32, Number(readField(out, { name: 'n', offset: 26, width: 2 })) || 1);
+      const i = rng.int(count);
+      const j = rng.int(count);
+      const a = out.slice(table + 8 * i, table + 8 * i + 8);
+      out.copyWithin(table + 8 * i, table + 8 * j, table + 8 * j + 8);
+      out.set(a, table + 8 * j);
+      ops.push(`swap ${table === 28 ? 'section_offsets' : 'section_sizes'}[${i}] and [${j}]`);
+      touched.push('section table');
+    } else if (choice === 8) {
+      // Flip one bit anywhere in the header or a section header.
+      const f = rng.pick(fields);
+      const at = f.offset + rng.int(f.width);
+      const bit = rng.int(8);
+      out[at]! ^= 1 << bit;
+      ops.push(`flip bit ${bit} of ${f.name}`);
+      touched.push(f.name);
+    } else {
+      const sectionStarts = fields.filter((f) => f.name.endsWith(' type')).map((f) => f.offset);
+      const cut = rng.pick([
+        ...sectionStarts,
+        ...sectionStarts.map((s) => s + 6),
+        EIF_HEADER - 1,
+        eif.length - 1,
+      ]);
+      bytes = out.slice(0, cut);
+      ops.push(`truncate to ${cut}`);
+      touched.push('length');
+      break;
+    }
+  }
+  if (options.crc32 && !touched.includes('crc32')) repairEifCrc(bytes, options.crc32);
+  if (sameBytes(bytes, eif)) {
+    bytes = eif.slice(0, eif.length - 1);
+    ops.push(`truncate to ${bytes.length}`);
+    touched.push('length');
+  }
+  return { bytes, ops, fields: touched };
+}
