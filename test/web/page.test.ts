@@ -5,11 +5,14 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDemo } from '../../src/cli/commands/demo.js';
 import { startUiServer, type UiServer } from '../../src/cli/commands/ui.js';
+import type { CliContext } from '../../src/cli/context.js';
 import { detectDocumentInput, isEnclaveVerifyError, verifyAttestation } from '../../src/index.js';
 
 const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
@@ -61,6 +64,8 @@ beforeAll(async () => {
       '--disable-sync',
     ],
     viewport: { width: 1280, height: 900 },
+    // Only for the demo enclave's self-signed certificate on 127.0.0.1 (the endpoint test).
+    ignoreHTTPSErrors: true,
   });
 });
 
@@ -79,15 +84,23 @@ async function openPage(viewport?: { width: number; height: number }): Promise<P
   return page;
 }
 
-/** Press Verify and wait for a new verdict. */
-async function verify(page: Page): Promise<{ state: string; code: string | null; text: string }> {
-  const before = await page.getAttribute('#verdict', 'data-run');
-  await page.click('#verify');
+/** Run `action` (a click or key press) and wait for the verdict it produces. */
+async function afterAction(
+  page: Page,
+  action: () => Promise<void>,
+): Promise<{ state: string; code: string | null; text: string }> {
+  const before = (await page.getAttribute('#verdict', 'data-run')) ?? '';
+  await action();
   await page.waitForFunction((prev) => {
-    const v = document.getElementById('verdict');
-    return v?.dataset.run !== undefined && v.dataset.run !== prev;
-  }, before ?? undefined);
+    const run = document.getElementById('verdict')?.dataset.run;
+    return run !== undefined && run !== prev;
+  }, before);
   return verdictOf(page);
+}
+
+/** Press Verify and wait for the new verdict. */
+function verify(page: Page): Promise<{ state: string; code: string | null; text: string }> {
+  return afterAction(page, () => page.click('#verify'));
 }
 
 async function verdictOf(page: Page): Promise<{ state: string; code: string | null; text: string }> {
@@ -376,10 +389,7 @@ describe('verifier page in Chromium', () => {
       await page.keyboard.press('Tab');
     }
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('verify');
-    const before = await page.getAttribute('#verdict', 'data-run');
-    await page.keyboard.press('Enter');
-    await page.waitForFunction((prev) => document.getElementById('verdict')?.dataset.run !== prev, before);
-    expect((await verdictOf(page)).state).toBe('ok');
+    expect((await afterAction(page, () => page.keyboard.press('Enter'))).state).toBe('ok');
     // Nothing wider than the screen; text on the verdict meets WCAG AA contrast.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     const ratio = await page.$eval('#verdict', (el) => {
@@ -399,6 +409,52 @@ describe('verifier page in Chromium', () => {
     expect(ratio).toBeGreaterThanOrEqual(4.5);
     await page.screenshot({ path: join(SCREENSHOTS, 'verified-phone.png'), fullPage: true });
     await page.close();
+  });
+
+  it('fetches from `demo --serve` on loopback with a fresh nonce (CORS), PCRs from its EIF measured in the page', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ev-demo-'));
+    const stop = new AbortController();
+    const out = new PassThrough();
+    let printed = '';
+    out.on('data', (c) => {
+      printed += String(c);
+    });
+    const ctx: CliContext = {
+      stdout: out,
+      stderr: new PassThrough(),
+      stdin: new PassThrough(),
+      env: {},
+      cwd: PROJECT,
+    };
+    const exit = runDemo(['--serve', '--port', '0', '--dir', dir], ctx, stop.signal);
+    try {
+      await expect.poll(() => printed, { timeout: 20_000 }).toContain('Press Ctrl-C to stop.');
+      const origin = /listening on (https?:\/\/127\.0\.0\.1:\d+)\/attestation/.exec(printed)?.[1];
+      expect(origin).toBeDefined();
+      const page = await openPage();
+      // The demo enclave chains to its own throwaway root, never to AWS's: trust it explicitly.
+      await page.click('#root-details summary');
+      await page.fill('#root-pem', readFileSync(join(dir, 'demo-root.pem'), 'utf8'));
+      // Measure the demo's EIF in the browser and use its PCRs as the expectation.
+      await page.setInputFiles('#eif-file', join(dir, 'demo.eif'));
+      await page.waitForSelector('#eif-use');
+      await page.click('#eif-use');
+      expect(await page.textContent('#pcrs-status')).toContain('3 expected PCRs (PCR0, PCR1, PCR2)');
+      await page.fill('#endpoint-url', `${origin}/attestation`);
+      const v = await afterAction(page, () => page.click('#endpoint-fetch'));
+      expect(v.state, v.text).toBe('ok');
+      expect(v.text).toContain('fresh nonce this page sent');
+      expect(await page.textContent('#nonce-state')).toBe('matches the fresh nonce this page sent');
+      expect(await page.textContent('#pcr-summary')).toBe('3 of 3 expected PCRs match.');
+      expect(await page.textContent('#tls-binding')).toContain('not checkable in a browser');
+      expect(await page.textContent('#manifest-heading')).toBe('Build manifest (NOT signed)');
+      await page.screenshot({ path: join(SCREENSHOTS, 'endpoint-demo.png'), fullPage: true });
+      await page.close();
+    } finally {
+      stop.abort();
+      expect(await exit).toBe(0);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('raised no uncaught error in any page', () => {
