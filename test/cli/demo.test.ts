@@ -1,0 +1,104 @@
+/**
+ * `enclave-verify demo`: the one-shot run passes (this is `npm start`), each misbehaviour switch
+ * fails with its code, `--json` keeps stdout to one object, and `--serve` keeps an enclave up
+ * that a separate `deployment` run can verify with the files it wrote.
+ */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runDemo } from '../../src/cli/commands/demo.js';
+import { run as deployment } from '../../src/cli/commands/deployment.js';
+import type { CliContext } from '../../src/cli/context.js';
+import { main } from '../../src/cli/main.js';
+
+function capture(cwd: string): { ctx: CliContext; out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c) => {
+    out += String(c);
+  });
+  stderr.on('data', (c) => {
+    err += String(c);
+  });
+  return { ctx: { stdout, stderr, stdin: new PassThrough(), env: {}, cwd }, out: () => out, err: () => err };
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ev-demo-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('demo', () => {
+  test('passes end to end: banner, then the VERIFIED report with the TLS binding passed', async () => {
+    const c = capture(dir);
+    const started = Date.now();
+    expect(await runDemo([], c.ctx)).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const out = c.out();
+    expect(out).toMatch(
+      /^Simulated enclave \(NOT AWS, NOT a real enclave\) listening on https:\/\/127\.0\.0\.1:\d+\/attestation\n/,
+    );
+    expect(out).toMatch(
+      /\nVERIFIED: https:\/\/127\.0\.0\.1:\d+\/attestation runs the expected enclave image \(3 PCRs match\); TLS channel bound to it\n/,
+    );
+    expect(out).toContain('  PASSED: the TLS leaf of this connection matches certfp');
+    expect(out).toContain('root         CN=enclave-verify TEST root NOT AWS DEMO');
+    expect(c.err()).toBe('');
+  });
+
+  test.each([
+    ['--bad-nonce', 'ERR_NONCE_MISMATCH'],
+    ['--stale', 'ERR_STALE'],
+    ['--wrong-certfp', 'ERR_TLS_BINDING'],
+    ['--debug-pcrs', 'ERR_DEBUG_MODE'],
+  ])('%s is caught as %s (exit 1)', async (flag, code) => {
+    const c = capture(dir);
+    expect(await runDemo([flag, '--json'], c.ctx)).toBe(1);
+    const j = JSON.parse(c.out());
+    expect(j.ok).toBe(false);
+    expect(j.code).toBe(code);
+    expect(c.err()).toContain('Simulated enclave');
+  });
+
+  test('--dir keeps the files, so the --report re-check command can use them', async () => {
+    const c = capture(dir);
+    expect(await runDemo(['--dir', 'kept', '--report', 'audit.md'], c.ctx)).toBe(0);
+    expect((await readdir(join(dir, 'kept'))).sort()).toEqual(['demo-root.pem', 'demo-tls.pem', 'demo.eif']);
+    expect(c.out()).toContain('Audit record written to audit.md');
+  });
+
+  test('--serve stays up for other clients until stopped', async () => {
+    const c = capture(dir);
+    const stop = new AbortController();
+    const serving = runDemo(['--serve', '--dir', 'served'], c.ctx, stop.signal);
+    for (let i = 0; i < 200 && !c.out().includes('Press Ctrl-C'); i++)
+      await new Promise((r) => setTimeout(r, 25));
+    const command = /check it with: {5}enclave-verify deployment (.*)\n/.exec(c.out())?.[1];
+    expect(command).toBeDefined();
+    const client = capture(dir);
+    expect(await deployment([...command!.split(' '), '--json'], client.ctx)).toBe(0);
+    expect(JSON.parse(client.out()).tlsBinding.status).toBe('passed');
+    stop.abort();
+    expect(await serving).toBe(0);
+    expect(c.out()).toContain('Stopped after issuing 1 document(s).');
+  });
+
+  test('usage errors exit 2', async () => {
+    for (const argv of [
+      ['demo', '--port', '80'],
+      ['demo', '--serve', '--json'],
+      ['demo', 'extra'],
+      ['demo', '--nope'],
+    ]) {
+      const c = capture(dir);
+      expect(await main(argv, c.ctx), argv.join(' ')).toBe(2);
+    }
+  });
+});
