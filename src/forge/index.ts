@@ -14,6 +14,13 @@ export {
 } from './pki.js';
 export { type AttestationFields, type AttestationKnobs, issueAttestation, testPcrs } from './attestation.js';
 export {
+  type AttestationCase,
+  type AttestationCaseSet,
+  buildAttestationCases,
+  type CaseOptions,
+  caseVerifyOptions,
+} from './cases.js';
+export {
   CborEntries,
   CborIndefiniteArray,
   CborRaw,

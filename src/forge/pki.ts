@@ -51,6 +51,8 @@ export interface TestPkiOptions {
   label?: string;
   /** Reuse the keys of an earlier PKI (same hierarchy, new certificates). */
   keys?: Partial<Record<PkiLevel, CryptoKeyPair>>;
+  /** Reuse certificates of an earlier PKI as they are (e.g. its root, so one trusted root serves many cases). */
+  reuse?: Partial<Record<PkiLevel, TestCertificate>>;
 }
 
 /** One certificate of a test PKI with its key pair. */
@@ -96,14 +98,15 @@ const DEFAULTS: Record<
 };
 
 function names(label: string): Record<PkiLevel, string> {
-  const org = 'OU=TEST NOT AWS, O=enclave-verify test PKI, C=ZZ';
+  // Written C first, like AWS names, so reports print CN first.
+  const org = 'C=ZZ, O=enclave-verify test PKI, OU=TEST NOT AWS';
   const region = 'us-test-1';
   return {
-    root: `CN=enclave-verify TEST root NOT AWS${label}, ${org}`,
-    regional: `CN=test${label}.${region}.not-aws.nitro-enclaves, ${org}`,
-    zonal: `CN=test${label}.zonal.${region}.not-aws.nitro-enclaves, ${org}`,
-    instance: `CN=i-00000000000000000.${region}.not-aws.nitro-enclaves, ${org}`,
-    leaf: `CN=i-00000000000000000-enc0000000000000000.${region}.not-aws, ${org}`,
+    root: `${org}, CN=enclave-verify TEST root NOT AWS${label}`,
+    regional: `${org}, CN=test${label}.${region}.not-aws.nitro-enclaves`,
+    zonal: `${org}, CN=test${label}.zonal.${region}.not-aws.nitro-enclaves`,
+    instance: `${org}, CN=i-00000000000000000.${region}.not-aws.nitro-enclaves`,
+    leaf: `${org}, CN=i-00000000000000000-enc0000000000000000.${region}.not-aws`,
   };
 }
 
@@ -139,6 +142,12 @@ export async function createTestPki(options: TestPkiOptions = {}): Promise<TestP
   const made: Partial<Record<PkiLevel, TestCertificate>> = {};
   let parent: TestCertificate | undefined;
   for (const level of PKI_LEVELS) {
+    const reused = options.reuse?.[level];
+    if (reused) {
+      made[level] = reused;
+      parent = reused;
+      continue;
+    }
     const k = options.knobs?.[level] ?? {};
     const d = DEFAULTS[level];
     const keys = options.keys?.[level] ?? (await generateKeys(k.curve ?? 'P-384'));

@@ -68,7 +68,7 @@ export function checkDebugMode(doc: AttestationDocument, allowDebug: boolean): V
   return fail(
     'debug',
     'ERR_DEBUG_MODE',
-    'the enclave runs in debug mode (PCR0..2 are all zeros): its memory and console are open to the host, so its attestation proves nothing about the code. Allow it only for development (--allow-debug)',
+    'the enclave runs in debug mode (all-zero PCR0..2): its memory and console are open to the host, so its attestation proves nothing about the code. Allow it only for development (--allow-debug)',
   );
 }
 
