@@ -37,3 +37,42 @@ export {
 } from './policy/expected-pcrs.js';
 export { isDebugDocument } from './policy/checks.js';
 export * from './forge/index.js';
+// rebuild/gzip: busybox-compatible gzip writer (byte-exact ramdisk rebuilds)
+export { BusyboxGzipEncoder, gzipBusybox } from './rebuild/gzip/gzip.js';
+export { crc32 } from './util/crc32.js';
+
+// deployment: verify a running enclave through its attestation endpoint (issue 4)
+export {
+  DEFAULT_MAX_AGE_MS,
+  DEFAULT_TIMEOUT_MS,
+  type DeploymentProbe,
+  type DeploymentResult,
+  probeDeployment,
+  type VerifyDeploymentOptions,
+  verifyDeployment,
+} from './deployment/verify-deployment.js';
+export { watchDeployment, type WatchOptions } from './deployment/watch.js';
+export {
+  type AttestationRequest,
+  type AttestationResponse,
+  type DeploymentTransport,
+  fetchTransport,
+  MAX_RESPONSE_BYTES,
+} from './deployment/transport.js';
+export { attestationUrl, type EndpointAnswer, parseEndpointResponse } from './deployment/response.js';
+export {
+  checkTlsBinding,
+  parseTlsBinding,
+  type TlsBindingClaim,
+  type TlsBindingResult,
+  type TlsBindingStatus,
+} from './deployment/tls-binding.js';
+export { describeManifest, type ManifestSource, type ManifestView } from './deployment/manifest.js';
+export {
+  type DeploymentReportInputs,
+  deploymentJson,
+  renderDeploymentText,
+  renderWatchLine,
+  verdictLine,
+} from './report/deployment.js';
+export { type DeploymentAuditInputs, recheckCommand, renderDeploymentAudit } from './report/deployment-audit.js';
