@@ -1,0 +1,278 @@
+/**
+ * `enclave-verify rebuild --recipe caution ...`: rebuild an enclave's ramdisk byte for byte
+ * from its sources, build the EIF, print the PCRs, and compare them with expected values or
+ * the archive with a reference ramdisk.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EnclaveVerifyError } from '../../errors.js';
+import { formatNitroCli, formatPcrsLines } from '../../measure/format.js';
+import type { EifPcrs } from '../../measure/pcr.js';
+import { decodeAttestation } from '../../parse/document.js';
+import { decodeDocumentInput } from '../../parse/input.js';
+import { parseExpectedPcrs } from '../../policy/expected-pcrs.js';
+import type { RamdiskDiff } from '../../rebuild/ramdisk.js';
+import { type AppFormat, type CautionRebuildResult, rebuildCaution } from '../../rebuild/node/rebuild.js';
+import { toHex } from '../../util/bytes.js';
+import type { Command } from '../context.js';
+import { EXIT, reportError } from '../context.js';
+
+const HELP = `usage: enclave-verify rebuild --recipe caution --app APP --overlay LAYER.tar [--overlay ...]
+                              --out DIR [--kernel bzImage] [options]
+
+Rebuild Caution's enclave ramdisk (SPEC 3.1) from its sources: the application file system,
+normalised (owners 0:0; directories and executables 0755, other files 0644), the EnclaveOS /
+platform overlays extracted over it as \`tar -xp --overwrite --keep-directory-symlink\` would,
+every mtime 0; archived as GNU cpio 2.15 \`--format=newc --reproducible\` fed by
+\`find . | sort -z\`, compressed as busybox 1.37.0 \`gzip --best\`. Writes DIR/rootfs.cpio,
+DIR/rootfs.cpio.gz and, with --kernel, DIR/enclave.eif, and prints the PCRs.
+
+options:
+  --recipe R             caution: the recipe above; plain: archive the app as given (overlays
+                         extracted, nothing normalised), e.g. to re-archive an extracted ramdisk
+  --app PATH             docker export tar, root directory, OCI layout (dir or tar) or docker save tar
+  --app-format F         auto (default), export, dir, image
+  --platform OS/ARCH     platform to pick from a multi-platform OCI index (default linux/amd64)
+  --overlay TAR          overlay tar extracted over the app, in order; repeat
+  --kernel FILE          bzImage: build DIR/enclave.eif and compute PCR0/1/2
+  --cmdline S            kernel command line (default: Caution's, ending nit.target=/run.sh)
+  --build-time T         EIF metadata build time (not measured; default now)
+  --out DIR              output directory (created)
+  --expect-pcrs FILE     compare PCRs with a file (nitro-cli JSON, eif_build .pcrs, PCRn: lines, canary)
+  --expect DOC           compare PCRs with an attestation document (decoded, NOT verified: use verify)
+  --reference FILE       compare the archive with a reference rootfs.cpio[.gz] or EIF, entry by entry
+  --format F             human (default), json, nitro-cli, pcrs
+  --json                 same as --format json
+  --help                 show this help
+
+Exit codes: 0 rebuilt (and matching what was expected), 1 PCRs or archive differ, 2 unusable input.
+`;
+
+const FORMATS = ['human', 'json', 'nitro-cli', 'pcrs'] as const;
+
+function usage(message: string): EnclaveVerifyError {
+  return new EnclaveVerifyError('ERR_USAGE', `${message}; see \`enclave-verify rebuild --help\``);
+}
+
+interface PcrCheck {
+  pcr: number;
+  expected: string[];
+  actual: string;
+  ok: boolean;
+}
+
+function comparePcrs(pcrs: EifPcrs, expected: Map<number, Uint8Array[]>): PcrCheck[] {
+  const ours = new Map<number, Uint8Array>([
+    [0, pcrs.pcr0],
+    [1, pcrs.pcr1],
+    [2, pcrs.pcr2],
+  ]);
+  const out: PcrCheck[] = [];
+  for (const [pcr, values] of [...expected].sort((a, b) => a[0] - b[0])) {
+    const actual = ours.get(pcr);
+    if (!actual) continue; // PCR3/4/8 are not properties of the rebuilt image
+    const hex = toHex(actual);
+    const exp = values.map(toHex);
+    out.push({ pcr, expected: exp, actual: hex, ok: exp.includes(hex) });
+  }
+  return out;
+}
+
+function describeDiff(diff: RamdiskDiff, limit = 200): string[] {
+  const lines: string[] = [];
+  for (const d of diff.differences.slice(0, limit)) {
+    if (d.change === 'added') lines.push(`  + ${d.path} (only in the rebuilt archive)`);
+    else if (d.change === 'missing') lines.push(`  - ${d.path} (only in the reference)`);
+    else {
+      const what = (d.fields ?? [])
+        .map((f) => `${f.field} ${String(f.rebuilt)} vs ${String(f.reference)}`)
+        .join(', ');
+      lines.push(`  ~ ${d.path}: ${what}`);
+    }
+  }
+  if (diff.differences.length > limit)
+    lines.push(`  ... and ${diff.differences.length - limit} more (use --json)`);
+  if (diff.orderDiffers) lines.push('  same entries, different order');
+  if (diff.layoutOnly)
+    lines.push('  same entries and contents; header layout differs (inode numbers, padding, hex case)');
+  return lines;
+}
+
+function human(
+  r: CautionRebuildResult,
+  checks: PcrCheck[] | undefined,
+  expectSource: string | undefined,
+): string {
+  const lines = [
+    `app (${r.appFormat}${r.layers ? `, ${r.layers.length} layers` : ''}): ${r.entries} entries`,
+    `${r.cpio.path}  ${r.cpio.size} bytes  sha256 ${r.cpio.sha256}`,
+    `${r.cpioGz.path}  ${r.cpioGz.size} bytes  sha256 ${r.cpioGz.sha256}`,
+  ];
+  if (r.eif) {
+    lines.push(`${r.eif.path}  ${r.eif.size} bytes  cmdline ${JSON.stringify(r.eif.cmdline)}`);
+    lines.push(
+      `PCR0 ${toHex(r.eif.pcrs.pcr0)}`,
+      `PCR1 ${toHex(r.eif.pcrs.pcr1)}`,
+      `PCR2 ${toHex(r.eif.pcrs.pcr2)}`,
+    );
+  }
+  if (checks) {
+    lines.push(`expected PCRs (${expectSource}):`);
+    for (const c of checks)
+      lines.push(`  PCR${c.pcr} ${c.ok ? 'matches' : `DIFFERS: expected ${c.expected.join(' or ')}`}`);
+  }
+  if (r.reference) {
+    const ref = r.reference;
+    lines.push(
+      `reference ${ref.label}: cpio ${ref.cpioIdentical ? 'identical' : 'DIFFERS'}` +
+        (ref.gzIdentical === undefined ? '' : `, gzip ${ref.gzIdentical ? 'identical' : 'DIFFERS'}`),
+    );
+    lines.push(...describeDiff(ref.diff));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * CLI entry of `enclave-verify rebuild`.
+ *
+ * @example
+ * ```ts
+ * await run(['--recipe', 'caution', '--app', 'app.tar', '--overlay', 'os.tar', '--out', 'out'], ctx);
+ * ```
+ */
+export const run: Command = async (argv, ctx) => {
+  let json = argv.includes('--json');
+  try {
+    const { values } = (() => {
+      try {
+        return parseArgs({
+          args: argv,
+          strict: true,
+          allowPositionals: false,
+          options: {
+            recipe: { type: 'string' },
+            app: { type: 'string' },
+            'app-format': { type: 'string' },
+            platform: { type: 'string' },
+            overlay: { type: 'string', multiple: true },
+            kernel: { type: 'string' },
+            cmdline: { type: 'string' },
+            'build-time': { type: 'string' },
+            out: { type: 'string' },
+            'expect-pcrs': { type: 'string' },
+            expect: { type: 'string' },
+            reference: { type: 'string' },
+            format: { type: 'string' },
+            json: { type: 'boolean' },
+            help: { type: 'boolean' },
+          },
+        });
+      } catch (e) {
+        throw usage((e as Error).message);
+      }
+    })();
+    if (values.help) {
+      ctx.stdout.write(HELP);
+      return EXIT.VERIFIED;
+    }
+    const format = values.json ? 'json' : (values.format ?? 'human');
+    if (!(FORMATS as readonly string[]).includes(format)) throw usage(`unknown --format '${format}'`);
+    json = format === 'json';
+    if (values.recipe === undefined) throw usage('--recipe is required (caution or plain)');
+    if (values.recipe !== 'caution' && values.recipe !== 'plain') {
+      throw usage(`unknown recipe '${values.recipe}' (supported: caution, plain)`);
+    }
+    if (!values.app) throw usage('--app is required');
+    if (!values.out) throw usage('--out is required');
+    const appFormat = values['app-format'] ?? 'auto';
+    if (!['auto', 'export', 'dir', 'image'].includes(appFormat))
+      throw usage(`unknown --app-format '${appFormat}'`);
+    if (values['expect-pcrs'] && values.expect) throw usage('give --expect-pcrs or --expect, not both');
+    if (
+      (values['expect-pcrs'] || values.expect || format === 'nitro-cli' || format === 'pcrs') &&
+      !values.kernel
+    ) {
+      throw usage('PCRs need the kernel: add --kernel bzImage');
+    }
+    const at = (p: string) => resolve(ctx.cwd, p);
+    const result = await rebuildCaution({
+      recipe: values.recipe,
+      app: at(values.app),
+      appFormat: appFormat as AppFormat,
+      overlays: (values.overlay ?? []).map(at),
+      outDir: at(values.out),
+      ...(values.platform ? { platform: values.platform } : {}),
+      ...(values.kernel ? { kernel: at(values.kernel) } : {}),
+      ...(values.cmdline !== undefined ? { cmdline: values.cmdline } : {}),
+      ...(values['build-time'] ? { buildTime: values['build-time'] } : {}),
+      ...(values.reference ? { reference: at(values.reference) } : {}),
+    });
+
+    let checks: PcrCheck[] | undefined;
+    let expectSource: string | undefined;
+    if (result.eif && (values['expect-pcrs'] || values.expect)) {
+      const file = at((values['expect-pcrs'] ?? values.expect)!);
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(readFileSync(file));
+      } catch (cause) {
+        throw new EnclaveVerifyError('ERR_IO', `cannot read '${file}': ${(cause as Error).message}`, {
+          cause,
+        });
+      }
+      if (values['expect-pcrs']) {
+        checks = comparePcrs(result.eif.pcrs, parseExpectedPcrs(new TextDecoder().decode(bytes)));
+        expectSource = values['expect-pcrs'];
+      } else {
+        const doc = decodeAttestation(decodeDocumentInput(bytes));
+        const expected = new Map([...doc.pcrs].map(([k, v]) => [k, [v]] as [number, Uint8Array[]]));
+        checks = comparePcrs(result.eif.pcrs, expected);
+        expectSource = `${values.expect}, decoded without verification`;
+      }
+    }
+    const pcrsOk = checks ? checks.every((c) => c.ok) : true;
+    const referenceOk = result.reference ? result.reference.cpioIdentical : true;
+    const ok = pcrsOk && referenceOk;
+
+    if (format === 'json') {
+      const pcrs = result.eif
+        ? {
+            PCR0: toHex(result.eif.pcrs.pcr0),
+            PCR1: toHex(result.eif.pcrs.pcr1),
+            PCR2: toHex(result.eif.pcrs.pcr2),
+          }
+        : undefined;
+      ctx.stdout.write(
+        `${JSON.stringify({
+          ok,
+          recipe: values.recipe,
+          appFormat: result.appFormat,
+          ...(result.layers ? { layers: result.layers } : {}),
+          entries: result.entries,
+          cpio: result.cpio,
+          cpioGz: result.cpioGz,
+          ...(result.eif
+            ? { eif: { path: result.eif.path, size: result.eif.size, cmdline: result.eif.cmdline }, pcrs }
+            : {}),
+          ...(checks ? { expected: { source: expectSource, checks } } : {}),
+          ...(result.reference ? { reference: result.reference } : {}),
+        })}\n`,
+      );
+    } else if (format === 'nitro-cli' && result.eif) {
+      ctx.stdout.write(formatNitroCli(result.eif.pcrs));
+    } else if (format === 'pcrs' && result.eif) {
+      ctx.stdout.write(formatPcrsLines(result.eif.pcrs));
+    } else {
+      ctx.stdout.write(human(result, checks, expectSource));
+    }
+    if (!ok && format !== 'json') {
+      ctx.stderr.write(
+        `enclave-verify: ${pcrsOk ? 'ERR_RECIPE: the rebuilt archive differs from the reference' : 'ERR_PCR_MISMATCH: the rebuilt PCRs differ from the expected ones'}\n`,
+      );
+    }
+    return ok ? EXIT.VERIFIED : EXIT.REJECTED;
+  } catch (error) {
+    return reportError(ctx, error, json);
+  }
+};

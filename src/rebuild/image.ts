@@ -1,0 +1,262 @@
+/**
+ * Container images as file system trees: `docker save` tars (`manifest.json` listing layer
+ * paths) and OCI image layouts (`oci-layout`, `index.json`, `blobs/sha256/...`, as a tar or a
+ * directory). Layers are applied in order with whiteouts; OCI blobs are checked against their
+ * digests; gzip layers are decompressed with the platform's `DecompressionStream`.
+ */
+import { EnclaveVerifyError } from '../errors.js';
+import { toHex } from '../util/bytes.js';
+import { sha256 } from '../util/digest.js';
+import { applyLayer } from './apply.js';
+import { normalizeMemberPath } from './paths.js';
+import { type ByteSource, memorySource, readAll, readTar, subSource } from './tar.js';
+import { FileTree } from './tree.js';
+
+/** Named files of an image container: the members of a tar, or the files of a directory. */
+export interface ImageFiles {
+  /** Source of the file at `path` (relative, `/`-separated), or undefined. */
+  get(path: string): ByteSource | undefined | Promise<ByteSource | undefined>;
+}
+
+/** How a layer was found, for reports. */
+export interface ImageLayerInfo {
+  path: string;
+  digest?: string;
+  mediaType?: string;
+  compressed: boolean;
+}
+
+/** Options of {@link treeFromImage}. */
+export interface ImageOptions {
+  /** Platform to pick from a multi-platform OCI index; default `linux/amd64`. */
+  platform?: string;
+  /** Largest decompressed layer accepted, in bytes; default 8 GiB. */
+  maxLayerSize?: number;
+}
+
+function recipeError(message: string): EnclaveVerifyError {
+  return new EnclaveVerifyError('ERR_RECIPE', message);
+}
+
+/**
+ * The members of a tar archive as {@link ImageFiles} (regular files only).
+ *
+ * @example
+ * ```ts
+ * const files = await tarImageFiles(openFileSource('image.tar'));
+ * ```
+ */
+export async function tarImageFiles(
+  source: ByteSource,
+  label = 'image tar',
+): Promise<ImageFiles & { paths: string[] }> {
+  const files = new Map<string, ByteSource>();
+  const links = new Map<string, string>();
+  for await (const e of readTar(source, { label })) {
+    if (e.type === 'file') files.set(e.path, subSource(source, e.dataOffset, e.data.size));
+    else if (e.type === 'hardlink') links.set(e.path, e.linkTarget);
+  }
+  for (const [path, target] of links) {
+    const s = files.get(target);
+    if (s) files.set(path, s);
+  }
+  return { get: (path) => files.get(path), paths: [...files.keys()] };
+}
+
+async function readJson(files: ImageFiles, path: string): Promise<unknown> {
+  const src = await files.get(path);
+  if (!src) return undefined;
+  if (src.size > 16 * 1024 * 1024) throw recipeError(`${path} is larger than 16 MiB; not an image manifest`);
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(await readAll(src)));
+  } catch (cause) {
+    throw new EnclaveVerifyError('ERR_ARCHIVE_MALFORMED', `${path} is not valid JSON`, { cause });
+  }
+}
+
+/**
+ * True when the files look like an image (`oci-layout` or a `docker save` `manifest.json`)
+ * rather than an exported root file system.
+ *
+ * @example
+ * ```ts
+ * if (await isImage(files)) tree = await treeFromImage(files);
+ * ```
+ */
+export async function isImage(files: ImageFiles): Promise<boolean> {
+  if (await files.get('oci-layout')) return true;
+  const manifest = await files.get('manifest.json');
+  if (!manifest || manifest.size > 16 * 1024 * 1024) return false;
+  try {
+    const json = JSON.parse(new TextDecoder().decode(await readAll(manifest))) as unknown;
+    return Array.isArray(json) && json.some((m) => Array.isArray((m as { Layers?: unknown })?.Layers));
+  } catch {
+    return false;
+  }
+}
+
+interface Descriptor {
+  mediaType?: string;
+  digest: string;
+  platform?: { os?: string; architecture?: string; variant?: string };
+}
+
+function blobPath(digest: unknown): string {
+  if (typeof digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
+    throw new EnclaveVerifyError(
+      'ERR_ARCHIVE_MALFORMED',
+      `unsupported or malformed digest '${String(digest)}'`,
+    );
+  }
+  return `blobs/sha256/${digest.slice(7)}`;
+}
+
+async function verifiedBlob(files: ImageFiles, digest: string): Promise<ByteSource> {
+  const path = blobPath(digest);
+  const src = await files.get(path);
+  if (!src) throw new EnclaveVerifyError('ERR_ARCHIVE_MALFORMED', `image is missing blob ${digest}`);
+  const bytes = await readAll(src);
+  const actual = `sha256:${toHex(await sha256(bytes))}`;
+  if (actual !== digest) {
+    throw new EnclaveVerifyError(
+      'ERR_ARCHIVE_MALFORMED',
+      `blob ${path} has digest ${actual}, not ${digest}`,
+      {
+        details: { expected: digest, actual },
+      },
+    );
+  }
+  return memorySource(bytes);
+}
+
+async function ociLayers(
+  files: ImageFiles,
+  platform: string,
+): Promise<{ layers: ImageLayerInfo[]; sources: ByteSource[] }> {
+  const index = (await readJson(files, 'index.json')) as { manifests?: Descriptor[] } | undefined;
+  let manifests = index?.manifests;
+  if (!Array.isArray(manifests) || manifests.length === 0) {
+    throw new EnclaveVerifyError('ERR_ARCHIVE_MALFORMED', 'OCI layout has no manifests in index.json');
+  }
+  const [os, arch] = platform.split('/');
+  for (let depth = 0; depth < 4; depth++) {
+    const matching = manifests.filter(
+      (m) => !m.platform || (m.platform.os === os && m.platform.architecture === arch),
+    );
+    const pick = matching.length === 1 ? matching[0] : manifests.length === 1 ? manifests[0] : undefined;
+    if (!pick) {
+      throw recipeError(
+        `the image holds ${manifests.length} manifests and none is the only one for ${platform}; pass --platform`,
+      );
+    }
+    const doc = JSON.parse(
+      new TextDecoder().decode(await readAll(await verifiedBlob(files, pick.digest))),
+    ) as {
+      mediaType?: string;
+      manifests?: Descriptor[];
+      layers?: Descriptor[];
+    };
+    if (Array.isArray(doc.manifests)) {
+      manifests = doc.manifests;
+      continue;
+    }
+    if (!Array.isArray(doc.layers))
+      throw new EnclaveVerifyError('ERR_ARCHIVE_MALFORMED', 'image manifest has no layers');
+    const layers: ImageLayerInfo[] = [];
+    const sources: ByteSource[] = [];
+    for (const l of doc.layers) {
+      const mt = l.mediaType ?? '';
+      if (/zstd/.test(mt))
+        throw recipeError(
+          `layer ${l.digest} is zstd-compressed (${mt}); only tar and tar+gzip are supported`,
+        );
+      sources.push(await verifiedBlob(files, l.digest));
+      layers.push({ path: blobPath(l.digest), digest: l.digest, mediaType: mt, compressed: /gzip/.test(mt) });
+    }
+    return { layers, sources };
+  }
+  throw new EnclaveVerifyError('ERR_ARCHIVE_MALFORMED', 'OCI image indexes nest too deeply');
+}
+
+async function dockerSaveLayers(
+  files: ImageFiles,
+): Promise<{ layers: ImageLayerInfo[]; sources: ByteSource[] }> {
+  const manifest = (await readJson(files, 'manifest.json')) as { Layers?: unknown }[] | undefined;
+  if (!Array.isArray(manifest) || manifest.length !== 1 || !Array.isArray(manifest[0]?.Layers)) {
+    throw recipeError('docker save manifest.json must describe exactly one image; save one image per file');
+  }
+  const layers: ImageLayerInfo[] = [];
+  const sources: ByteSource[] = [];
+  for (const p of manifest[0].Layers as unknown[]) {
+    if (typeof p !== 'string')
+      throw new EnclaveVerifyError('ERR_ARCHIVE_MALFORMED', 'manifest.json layer is not a path');
+    const path = normalizeMemberPath(p, 'manifest.json layer');
+    const src = await files.get(path);
+    if (!src) throw new EnclaveVerifyError('ERR_ARCHIVE_MALFORMED', `image is missing layer ${path}`);
+    sources.push(src);
+    layers.push({ path, compressed: false });
+  }
+  return { layers, sources };
+}
+
+async function gunzip(source: ByteSource, limit: number): Promise<ByteSource> {
+  const input = await readAll(source);
+  const stream = new Blob([input as Uint8Array<ArrayBuffer>])
+    .stream()
+    .pipeThrough(new DecompressionStream('gzip'));
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > limit) {
+        await reader.cancel();
+        throw recipeError(
+          `a layer decompresses to more than ${limit} bytes; raise the limit if this is expected`,
+        );
+      }
+      parts.push(value);
+    }
+  } catch (cause) {
+    if (cause instanceof EnclaveVerifyError) throw cause;
+    throw new EnclaveVerifyError('ERR_ARCHIVE_MALFORMED', 'a gzip layer is corrupt', { cause });
+  }
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return memorySource(out);
+}
+
+/**
+ * The root file system of an image: its layers applied in order, whiteouts honoured.
+ *
+ * @example
+ * ```ts
+ * const { tree, layers } = await treeFromImage(await tarImageFiles(openFileSource('app-image.tar')));
+ * ```
+ */
+export async function treeFromImage(
+  files: ImageFiles,
+  options: ImageOptions = {},
+): Promise<{ tree: FileTree; layers: ImageLayerInfo[] }> {
+  const found = (await files.get('manifest.json'))
+    ? await dockerSaveLayers(files)
+    : await ociLayers(files, options.platform ?? 'linux/amd64');
+  const tree = new FileTree();
+  for (let i = 0; i < found.sources.length; i++) {
+    let src = found.sources[i]!;
+    const head = await src.read(0, 2);
+    if (head[0] === 0x1f && head[1] === 0x8b) {
+      src = await gunzip(src, options.maxLayerSize ?? 8 * 1024 ** 3);
+      found.layers[i]!.compressed = true;
+    }
+    await applyLayer(tree, readTar(src, { label: `layer ${found.layers[i]!.path}` }), { whiteouts: true });
+  }
+  return { tree, layers: found.layers };
+}

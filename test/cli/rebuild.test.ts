@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliContext } from '../../src/cli/context.js';
+import { run as ramdisk } from '../../src/cli/commands/ramdisk.js';
+import { run as rebuild } from '../../src/cli/commands/rebuild.js';
+import { formatPcrsLines } from '../../src/measure/format.js';
+import { pcrsFromParts } from '../../src/measure/pcr.js';
+import { CAUTION_CMDLINE } from '../../src/rebuild/caution.js';
+import { toHex } from '../../src/util/bytes.js';
+import { BUILD_INPUTS, REFERENCE_RECIPE } from '../rebuild/fixtures.js';
+import { sh, tempDir } from '../rebuild/oracle.js';
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+async function cli(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c) => {
+    out += c;
+  });
+  stderr.on('data', (c) => {
+    err += c;
+  });
+  const ctx: CliContext = { stdout, stderr, stdin: new PassThrough(), env: {}, cwd };
+  // vitest cannot follow main()'s computed import, so dispatch to the two commands directly
+  const [name, ...rest] = args;
+  const code = await (name === 'rebuild' ? rebuild : ramdisk)(rest, ctx);
+  return { code, out, err };
+}
+
+describe('enclave-verify rebuild / ramdisk against the real pipeline', () => {
+  let dir: string;
+  let cleanup: () => void;
+  let kernel: Uint8Array;
+  let refGz: Uint8Array;
+  let refCpio: Uint8Array;
+  beforeAll(() => {
+    ({ dir, cleanup } = tempDir('ev-cli-rebuild-'));
+    sh(BUILD_INPUTS, dir);
+    sh(`${REFERENCE_RECIPE}\n"$BB" gzip --best < ../ref.cpio > ../ref.cpio.gz`, dir);
+    refCpio = readFileSync(`${dir}/ref.cpio`);
+    refGz = readFileSync(`${dir}/ref.cpio.gz`);
+    kernel = new Uint8Array(createHash('sha512').update('kernel').digest());
+    writeFileSync(`${dir}/bzImage`, kernel);
+    // expected PCRs computed from the reference tools' ramdisk, not from our output
+    writeFileSync(
+      `${dir}/expected.pcrs`,
+      formatPcrsLines(pcrsFromParts({ kernel, cmdline: CAUTION_CMDLINE, ramdisks: [refGz] })),
+    );
+  });
+  afterAll(() => cleanup());
+
+  it('rebuilds rootfs.cpio, rootfs.cpio.gz and enclave.eif whose PCRs match the reference', async () => {
+    const r = await cli(
+      [
+        'rebuild',
+        '--recipe',
+        'caution',
+        '--app',
+        'app.tar',
+        '--overlay',
+        'ov1.tar',
+        '--overlay',
+        'ov2.tar',
+        '--kernel',
+        'bzImage',
+        '--out',
+        'out',
+        '--build-time',
+        '2025-01-01T00:00:00+00:00',
+        '--expect-pcrs',
+        'expected.pcrs',
+        '--reference',
+        'ref.cpio.gz',
+        '--json',
+      ],
+      dir,
+    );
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.ok).toBe(true);
+    expect(j.appFormat).toBe('export');
+    expect(sha(readFileSync(`${dir}/out/rootfs.cpio`))).toBe(sha(refCpio));
+    expect(sha(readFileSync(`${dir}/out/rootfs.cpio.gz`))).toBe(sha(refGz));
+    const expected = pcrsFromParts({ kernel, cmdline: CAUTION_CMDLINE, ramdisks: [refGz] });
+    expect(j.pcrs).toEqual({
+      PCR0: toHex(expected.pcr0),
+      PCR1: toHex(expected.pcr1),
+      PCR2: toHex(expected.pcr2),
+    });
+    expect(j.pcrs.PCR0).toBe(j.pcrs.PCR1);
+    expect(j.expected.checks.map((c: { ok: boolean }) => c.ok)).toEqual([true, true, true]);
+    expect(j.reference).toMatchObject({ cpioIdentical: true, gzIdentical: true });
+    expect(readFileSync(`${dir}/out/enclave.eif`).subarray(0, 4).toString()).toBe('.eif');
+  });
+
+  it('reports the differing entries and exits 1 when the reference differs', async () => {
+    sh('printf x >> ov2/manifest.json && tar --format=ustar -C ov2 -cf ov2b.tar manifest.json', dir);
+    const r = await cli(
+      [
+        'rebuild',
+        '--recipe',
+        'caution',
+        '--app',
+        'app.tar',
+        '--overlay',
+        'ov1.tar',
+        '--overlay',
+        'ov2b.tar',
+      ].concat(['--out', 'out2', '--reference', 'ref.cpio.gz']),
+      dir,
+    );
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('cpio DIFFERS');
+    expect(r.out).toMatch(/~ manifest\.json: size 19 vs 18, sha256 /);
+    expect(r.out).toContain('- run.sh (only in the reference)');
+    expect(r.out).toContain('~ usr/bin/app: size 19 vs 7');
+  });
+
+  // plain: the extracted tree is archived as it is (the caution recipe would re-normalise the
+  // overlay modes 0750/0640 the reference keeps)
+  it('round trip: ramdisk extract of the real tools archive, rebuilt, is identical', async () => {
+    const x = await cli(['ramdisk', 'extract', 'ref.cpio.gz', '--out', 'extracted'], dir);
+    expect(x.code).toBe(0);
+    const t = await cli(['ramdisk', 'extract', 'ref.cpio.gz', '--out', 'extracted.tar'], dir);
+    expect(t.code).toBe(0);
+    for (const [app, fmt] of [
+      ['extracted', 'dir'],
+      ['extracted.tar', 'export'],
+    ] as const) {
+      const out = `rt-${fmt}`;
+      const r = await cli(
+        ['rebuild', '--recipe', 'plain', '--app', app, '--out', out, '--reference', 'ref.cpio.gz', '--json'],
+        dir,
+      );
+      expect(r.code, r.out + r.err).toBe(0);
+      expect(JSON.parse(r.out).appFormat).toBe(fmt);
+      expect(sha(readFileSync(`${dir}/${out}/rootfs.cpio`))).toBe(sha(refCpio));
+      expect(sha(readFileSync(`${dir}/${out}/rootfs.cpio.gz`))).toBe(sha(refGz));
+    }
+  });
+
+  it('ramdisk ls lists entries with hashes, link targets and hard-link carriers', async () => {
+    const r = await cli(['ramdisk', 'ls', 'out/rootfs.cpio.gz', '--json'], dir);
+    expect(r.code).toBe(0);
+    const entries = JSON.parse(r.out).ramdisks[0].entries as Record<string, unknown>[];
+    expect(entries[0]).toMatchObject({ path: '.', type: 'dir', mode: '0755', uid: 0, gid: 0, index: 0 });
+    expect(entries.find((e) => e.path === 'bin')).toMatchObject({
+      type: 'symlink',
+      target: 'usr/bin',
+      mode: '0777',
+    });
+    const init = entries.find((e) => e.path === 'init');
+    expect(init).toMatchObject({ size: 15, sha256: sha(new TextEncoder().encode('#!/bin/sh\ninit\n')) });
+    const osr = entries.filter((e) => e.path === 'etc/os-release' || e.path === 'usr/lib/os-release');
+    expect(osr.map((e) => e.dataIn)).toEqual(['usr/lib/os-release', 'usr/lib/os-release']);
+    const human = await cli(['ramdisk', 'ls', 'out/rootfs.cpio'], dir);
+    expect(human.out).toMatch(/^symlink 0777 0:0 +7 -\s+bin -> usr\/bin$/m);
+  });
+
+  it('refuses bad usage and unsafe archives with the right codes', async () => {
+    expect((await cli(['rebuild', '--app', 'app.tar', '--out', 'x'], dir)).code).toBe(2);
+    expect((await cli(['rebuild', '--recipe', 'caution', '--bogus'], dir)).code).toBe(2);
+    sh("printf 'x' > evil && tar --absolute-names -cf abs.tar /etc/hostname", dir);
+    const abs = await cli(
+      ['rebuild', '--recipe', 'caution', '--app', 'abs.tar', '--out', 'o3', '--json'],
+      dir,
+    );
+    expect(JSON.parse(abs.out)).toMatchObject({ ok: false, code: 'ERR_ARCHIVE_UNSAFE' });
+    expect(abs.code).toBe(1);
+    writeFileSync(
+      `${dir}/garbage.cpio`,
+      'not a cpio archive at all, but long enough to hold a newc header ....'.repeat(3),
+    );
+    const bad = await cli(['ramdisk', 'ls', 'garbage.cpio', '--json'], dir);
+    expect(JSON.parse(bad.out)).toMatchObject({ ok: false, code: 'ERR_ARCHIVE_MALFORMED' });
+  });
+});
