@@ -6,6 +6,7 @@
  * that store window positions, 0 meaning "no entry", and stale bytes left past the end of the
  * data (they influence the last matches of a stream, see `fill`).
  */
+import { EnclaveVerifyError } from '../../errors.js';
 import { BitWriter } from './bit-writer.js';
 import { BlockWriter } from './block-writer.js';
 
@@ -83,7 +84,11 @@ export class BusyboxDeflater {
 
   /** Accepts more input; returns the compressed bytes completed so far (often empty). */
   write(chunk: Uint8Array): Uint8Array {
-    if (this.finished) throw new Error('BusyboxDeflater: write after finish');
+    if (this.finished)
+      throw new EnclaveVerifyError(
+        'ERR_USAGE',
+        'BusyboxDeflater.write called after finish(); create a new deflater for each stream',
+      );
     let off = 0;
     while (off < chunk.length) {
       if (this.stagedFrom > 0 && this.stagedTo === STAGING_SIZE) {

@@ -2,6 +2,7 @@
  * gzip member writer (RFC 1952) with busybox 1.37.0's exact bytes, as in Caution's ramdisk
  * pipeline (`... | gzip --best > rootfs.cpio.gz` from a StageX busybox built with defconfig).
  */
+import { EnclaveVerifyError } from '../../errors.js';
 import { crc32 } from '../../util/crc32.js';
 import { BusyboxDeflater } from './deflate-busybox.js';
 
@@ -33,7 +34,11 @@ export class BusyboxGzipEncoder {
 
   /** Adds input; returns the gzip bytes completed so far (may be empty). */
   write(chunk: Uint8Array): Uint8Array {
-    if (this.ended) throw new Error('BusyboxGzipEncoder: write after end');
+    if (this.ended)
+      throw new EnclaveVerifyError(
+        'ERR_USAGE',
+        'BusyboxGzipEncoder.write called after end(); create a new encoder for each archive',
+      );
     this.crc = crc32(chunk, this.crc);
     this.size = (this.size + chunk.length) >>> 0;
     return this.withHeader(this.deflater.write(chunk));
@@ -41,7 +46,11 @@ export class BusyboxGzipEncoder {
 
   /** Ends the input; returns the remaining bytes: the last blocks, CRC-32 and size mod 2^32. */
   end(): Uint8Array {
-    if (this.ended) throw new Error('BusyboxGzipEncoder: end called twice');
+    if (this.ended)
+      throw new EnclaveVerifyError(
+        'ERR_USAGE',
+        'BusyboxGzipEncoder.end called twice; the stream is already complete',
+      );
     this.ended = true;
     const body = this.withHeader(this.deflater.finish());
     const out = new Uint8Array(body.length + 8);
