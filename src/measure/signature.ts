@@ -8,7 +8,7 @@
  */
 import { EnclaveVerifyError } from '../errors.js';
 import { bytesEqual, concatBytes } from '../util/bytes.js';
-import { type CborItem, CborError, decodeCbor, encodeCbor, mapEntries } from './cbor.js';
+import { type CborItem, decodeCbor, encodeCbor, mapEntries } from './cbor.js';
 import { pemCertificateToDer, signingCertificateFacts, type SigningCertificateFacts } from './certificate.js';
 import { pcrOfBytes } from './pcr.js';
 
@@ -158,7 +158,7 @@ export function decodeCoseSign1(bytes: Uint8Array): CoseSign1 {
   try {
     item = decodeCbor(bytes);
   } catch (e) {
-    bad(`the COSE_Sign1 is not valid CBOR (${(e as CborError).message})`, e);
+    bad(`the COSE_Sign1 is not valid CBOR (${(e as Error).message})`, e);
   }
   if (typeof item === 'object' && item !== null && 'tag' in item) {
     if (item.tag !== 18) bad(`the COSE object has tag ${item.tag}, expected 18 (COSE_Sign1)`);
