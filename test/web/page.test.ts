@@ -347,6 +347,20 @@ describe('verifier page in Chromium', () => {
       expect(v.state, name).toBe('ok');
       expect(await page.textContent('#module-id')).toBe(moduleId);
     }
+    // Dropping a file on the drop zone loads it like the file picker.
+    await page.evaluate((b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const data = new DataTransfer();
+      data.items.add(new File([bytes], 'dropped.cbor'));
+      document
+        .getElementById('doc-drop')
+        ?.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true }));
+    }, bytes.toString('base64'));
+    await expect
+      .poll(() => page.textContent('#doc-status'))
+      .toContain('Loaded dropped.cbor: 4461 bytes (raw CBOR)');
+    expect((await verify(page)).state).toBe('ok');
+
     // Garbage is refused with the library's own input error, word for word.
     const garbage = 'not a document!';
     let refusal = '';
@@ -390,6 +404,9 @@ describe('verifier page in Chromium', () => {
     }
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('verify');
     expect((await afterAction(page, () => page.keyboard.press('Enter'))).state).toBe('ok');
+    // On a phone the result sits below the form: the page brings the verdict into view.
+    expect(await page.$eval('#verdict', (el) => el.getBoundingClientRect().top)).toBeGreaterThanOrEqual(0);
+    await page.screenshot({ path: join(SCREENSHOTS, 'verified-phone-viewport.png') });
     // Nothing wider than the screen; text on the verdict meets WCAG AA contrast.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     const ratio = await page.$eval('#verdict', (el) => {
@@ -449,6 +466,13 @@ describe('verifier page in Chromium', () => {
       expect(await page.textContent('#tls-binding')).toContain('not checkable in a browser');
       expect(await page.textContent('#manifest-heading')).toBe('Build manifest (NOT signed)');
       await page.screenshot({ path: join(SCREENSHOTS, 'endpoint-demo.png'), fullPage: true });
+
+      // An endpoint on another origin without CORS headers (here: the page's own static server,
+      // reached as localhost) cannot be read by a page: the library's network error says so.
+      await page.fill('#endpoint-url', `http://localhost:${ui.port}/attestation`);
+      const noCors = await afterAction(page, () => page.click('#endpoint-fetch'));
+      expect(noCors.code).toBe('ERR_HTTP');
+      expect(noCors.text).toContain('allows CORS');
       await page.close();
     } finally {
       stop.abort();
