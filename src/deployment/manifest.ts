@@ -22,12 +22,29 @@ export interface ManifestView {
   sources: ManifestSource[];
   /** Other scalar fields (version, binary, run_command...), as short strings. */
   fields: Record<string, string>;
-  /** The manifest as received, for the JSON output and the audit record. */
+  /** The manifest as received, bounded in depth and size, for the JSON output and the audit record. */
   raw: unknown;
 }
 
 const MAX_TEXT = 200;
 const MAX_ENTRIES = 32;
+const MAX_DEPTH = 6;
+
+/**
+ * A copy of untrusted JSON small and shallow enough to print and re-serialise safely: a hostile
+ * endpoint could nest a manifest deep enough to overflow JSON.stringify's recursion.
+ */
+function bounded(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return value.length > 1024 ? `${value.slice(0, 1024)}...` : value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return '[nested too deep; omitted]';
+  if (Array.isArray(value)) return value.slice(0, MAX_ENTRIES).map((v) => bounded(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>).slice(0, MAX_ENTRIES)) {
+    out[k.slice(0, 64)] = bounded(v, depth + 1);
+  }
+  return out;
+}
 
 function text(value: unknown): string | undefined {
   if (typeof value === 'string') return printable(value.slice(0, MAX_TEXT));
@@ -67,5 +84,5 @@ export function describeManifest(manifest: unknown): ManifestView | undefined {
     const t = text(value);
     if (t !== undefined) fields[name] = t;
   }
-  return { signed: false, sources, fields, raw: manifest };
+  return { signed: false, sources, fields, raw: bounded(manifest, 0) };
 }

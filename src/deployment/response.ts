@@ -43,6 +43,15 @@ function clip(text: string): string {
   return oneLine.length > MAX_ECHO ? `${oneLine.slice(0, MAX_ECHO)}...` : oneLine;
 }
 
+/** JSON text of an untrusted value; deep nesting could overflow JSON.stringify's recursion. */
+function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value).slice(0, MAX_ECHO * 2);
+  } catch {
+    return '(unprintable error entry)';
+  }
+}
+
 function parseJson(body: Uint8Array): unknown {
   const text = decodeUtf8(body);
   if (text === undefined) return undefined;
@@ -57,7 +66,7 @@ function endpointErrors(json: unknown): string[] | undefined {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
   const errors = (json as Record<string, unknown>).errors;
   if (!Array.isArray(errors)) return undefined;
-  return errors.slice(0, 10).map((e) => clip(typeof e === 'string' ? e : JSON.stringify(e)));
+  return errors.slice(0, 10).map((e) => clip(typeof e === 'string' ? e : jsonText(e)));
 }
 
 /**

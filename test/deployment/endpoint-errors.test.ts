@@ -32,6 +32,10 @@ const routes: Record<string, Handler> = {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ errors: [{ code: 7 }] }));
   },
+  '/deep-errors': (_req, res) => {
+    res.writeHead(502, { 'content-type': 'application/json' });
+    res.end(`{"errors":["first",${'['.repeat(200_000)}${']'.repeat(200_000)}]}`);
+  },
   '/plain-500': (_req, res) => {
     res.writeHead(500, { 'content-type': 'text/plain' });
     res.end('upstream exploded');
@@ -170,6 +174,12 @@ describe.each(transports)('endpoint failures (%s)', (_name, make, base) => {
     const p = await probe('/errors-200');
     expect(p.error?.code).toBe('ERR_ENDPOINT_ERROR');
     expect(p.error?.details?.errors).toEqual(['{"code":7}']);
+  });
+
+  test('a hostile, deeply nested errors body is still reported', async () => {
+    const p = await probe('/deep-errors');
+    expect(p.error?.code).toBe('ERR_ENDPOINT_ERROR');
+    expect(p.error?.details?.errors).toEqual(['first', '(unprintable error entry)']);
   });
 
   test('500 without an errors body: ERR_HTTP with the status', async () => {

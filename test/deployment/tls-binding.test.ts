@@ -113,4 +113,12 @@ describe('describeManifest', () => {
     expect(describeManifest(undefined)).toBeUndefined();
     expect(describeManifest([1])).toBeUndefined();
   });
+
+  test('a hostile, deeply nested manifest is bounded so it can be re-serialised', () => {
+    const deep = JSON.parse(`{"app_source":{"commit":"x"},"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+    const view = describeManifest(deep);
+    expect(() => JSON.stringify(view?.raw)).not.toThrow();
+    expect(JSON.stringify(view?.raw)).toContain('[nested too deep; omitted]');
+    expect(view?.sources).toEqual([{ name: 'app_source', url: undefined, commit: 'x' }]);
+  });
 });
