@@ -76,3 +76,101 @@ export {
   verdictLine,
 } from './report/deployment.js';
 export { type DeploymentAuditInputs, recheckCommand, renderDeploymentAudit } from './report/deployment-audit.js';
+
+// measure: EIF codec and strict in-memory reader, PCR rules, signature section, eif_build writer (issue 3)
+export {
+  EIF_HEADER_SIZE,
+  type EifHeader,
+  type EifSection,
+  encodeEifHeader,
+  encodeSectionHeader,
+  parseEifHeader,
+  planEifLayout,
+  type SectionKind,
+} from './measure/eif-format.js';
+export { type EifMeasurement, type MeasureEifOptions, measureEifBytes } from './measure/eif-reader.js';
+export {
+  buildEifBytes,
+  type EifArch,
+  type EifBuildInput,
+  type EifSigner,
+  eifSignatureSection,
+  planEifSections,
+} from './measure/eif-writer.js';
+export { describeEif, formatNitroCli, formatPcrsLines, measurementsRecord } from './measure/format.js';
+export { type EifMetadata, eifBuildMetadata, parseEifMetadata, serdeJsonReserialize } from './measure/metadata.js';
+export {
+  type EifParts,
+  type EifPcrs,
+  extendPcr,
+  PcrMeasurer,
+  pcrOfBytes,
+  pcrOfString,
+  pcrsFromParts,
+} from './measure/pcr.js';
+export { createSha384, type Hasher, type HasherFactory } from './measure/sha384.js';
+export {
+  checkEifSignature,
+  decodeSignatureSection,
+  type EifSignatureCheck,
+  encodePcrInfo,
+  encodeSignatureSection,
+  type PcrSignature,
+} from './measure/signature.js';
+
+// rebuild: file trees, GNU cpio --reproducible newc writer, cpio/tar readers, image layers,
+// the Caution recipe, ramdisk listing and diff (issue 7)
+export {
+  type FileData,
+  FileTree,
+  type Inode,
+  makeInode,
+  memoryData,
+  type NodeType,
+  type TreeEntry,
+} from './rebuild/tree.js';
+export { bytesToPath, normalizeMemberPath, pathFromText, pathToBytes, pathToText } from './rebuild/paths.js';
+export {
+  type CpioEntry,
+  type CpioFormat,
+  type CpioWriteOptions,
+  readCpio,
+  writeCpio,
+  writeCpioBytes,
+} from './rebuild/cpio.js';
+export {
+  type ByteSource,
+  memorySource,
+  readAll,
+  readTar,
+  subSource,
+  type TarEntry,
+  type TarReadOptions,
+} from './rebuild/tar.js';
+export { writeTar } from './rebuild/tar-write.js';
+export { applyLayer, extractOverlay, lookup, resolveDir } from './rebuild/apply.js';
+export { treeFromCpio, treeFromTar } from './rebuild/load.js';
+export {
+  type ImageFiles,
+  type ImageLayerInfo,
+  type ImageOptions,
+  isImage,
+  tarImageFiles,
+  treeFromImage,
+} from './rebuild/image.js';
+export {
+  archiveTree,
+  buildCautionTree,
+  CAUTION_CMDLINE,
+  checkCautionLayout,
+  finalizeTree,
+  normalizeAppTree,
+  type StreamCompressor,
+} from './rebuild/caution.js';
+export {
+  diffRamdisks,
+  listRamdisk,
+  type RamdiskDiff,
+  type RamdiskDifference,
+  type RamdiskListing,
+} from './rebuild/ramdisk.js';

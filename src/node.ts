@@ -22,3 +22,31 @@ export {
 } from './deployment/demo/http-server.js';
 export { createDemoTlsCertificate, type DemoTlsCertificate } from './deployment/demo/tls-certificate.js';
 export { buildDemoImage, type DemoImage } from './deployment/demo/image.js';
+
+// measure: streaming EIF reader on worker threads, PCRs from part files, EIF writer (issue 3)
+export { type MeasureEifFileOptions, measureEifFile } from './measure/node/measure-file.js';
+export {
+  type EifPartFiles,
+  type ExpectedPcrsFromImage,
+  expectedPcrsFromEif,
+  expectedPcrsFromParts,
+  type MeasuredImage,
+  measureEifParts,
+} from './measure/node/parts.js';
+export { pemSigner, type WriteEifOptions, type WrittenEif, writeEifFile } from './measure/node/write-file.js';
+export { nodeSha384 } from './measure/node/hash.js';
+
+// rebuild: trees from and to the disk, the Caution recipe on files, ramdisks from files (issue 7)
+export {
+  type FileSource,
+  openFileSource,
+  treeFromDirectory,
+  writeTreeToDirectory,
+} from './rebuild/node/fs.js';
+export {
+  type AppFormat,
+  type CautionRebuildOptions,
+  type CautionRebuildResult,
+  rebuildCaution,
+} from './rebuild/node/rebuild.js';
+export { type RamdiskBytes, ramdisksFromBytes, ramdisksFromFile } from './rebuild/node/ramdisk-file.js';
