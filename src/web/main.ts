@@ -4,9 +4,7 @@
  * CLI runs; this file only gathers inputs and displays the outcome.
  */
 import './styles.css';
-import { probeDeployment } from '../deployment/verify-deployment.js'; // TEMP until index exports it
-import { decodeAttestation, detectDocumentInput, toHex } from '../index.js';
-import { measureEifBytes } from '../measure/eif-reader.js'; // TEMP until index exports it
+import { decodeAttestation, detectDocumentInput, measureEifBytes, probeDeployment, toHex } from '../index.js';
 import {
   acceptDrops,
   MAX_DOCUMENT_FILE,

@@ -7,20 +7,18 @@ import {
   type AttestationDocument,
   checkAttestation,
   EnclaveVerifyError,
+  type DeploymentProbe,
   type ExpectedPcrs,
   parseExpectedPcrs,
+  parseTlsBinding,
   toHex,
   type VerificationReport,
 } from '../index.js';
-import { parseTlsBinding } from '../deployment/tls-binding.js'; // TEMP
-import type { probeDeployment } from '../deployment/verify-deployment.js'; // TEMP
 import { type ChainCert, renderChain, utcText } from './components/chain.js';
 import { renderBytes, renderFreshness } from './components/details.js';
 import { renderPcrTable } from './components/pcr-table.js';
 import type { VerdictView } from './components/verdict.js';
 import { h } from './dom.js';
-
-type DeploymentProbe = Awaited<ReturnType<typeof probeDeployment>>;
 
 /**
  * Code and message of any thrown value, in the CLI's words: library errors verbatim, anything
