@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { run } from '../../src/cli/commands/deployment.js';
+import { run as verify } from '../../src/cli/commands/verify.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { main } from '../../src/cli/main.js';
 import { type DemoEnclave, startDemoEnclave } from '../../src/deployment/demo/enclave.js';
@@ -100,9 +101,22 @@ describe('one check', () => {
     // The embedded base64 is the evidence: extract it as the record says and hash it.
     const b64 = /```base64\n([\s\S]*?)\n```/.exec(md)?.[1] ?? '';
     expect(toHex(await sha256(fromBase64(b64)))).toBe(j.evidence.sha256);
-    expect(md).toContain(
-      `enclave-verify verify document.b64 --at ${j.checkedAt} --nonce ${j.nonce} --max-age 300s --eif ${join(dir, 'demo.eif')} --root ${join(dir, 'root.pem')}`,
-    );
+    const pcrFlags = [demo.image.pcrs.pcr0, demo.image.pcrs.pcr1, demo.image.pcrs.pcr2]
+      .map((v, i) => `--pcr ${i}=${toHex(v)}`)
+      .join(' ');
+    const command = `enclave-verify verify document.b64 --at ${j.checkedAt} --nonce ${j.nonce} --max-age 300s ${pcrFlags} --root ${join(dir, 'root.pem')}`;
+    expect(md).toContain(`\n${command}\n`);
+
+    // Re-check later, offline, exactly as the record says: the verdict is reproduced.
+    await writeFile(join(dir, 'document.b64'), b64);
+    const later = capture(dir);
+    expect(await verify(command.split(' ').slice(2), later.ctx)).toBe(0);
+    const tampered = capture(dir);
+    const wrongTime = command
+      .split(' ')
+      .slice(2)
+      .map((a) => (a === j.checkedAt ? '2030-01-01T00:00:00Z' : a));
+    expect(await verify(wrongTime, tampered.ctx)).toBe(1);
   });
 
   test('a rejected check: exit 1, REJECTED verdict with the code, error on stderr', async () => {

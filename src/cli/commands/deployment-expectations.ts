@@ -21,6 +21,8 @@ import { sha256 } from '../../util/digest.js';
 export interface ExpectationFlags {
   pcr?: string[] | undefined;
   expectPcrs?: string | undefined;
+  /** Target id of a canary config given to --expect-pcrs. */
+  target?: string | undefined;
   eif?: string | undefined;
   root?: string[] | undefined;
 }
@@ -85,6 +87,9 @@ export function parsePcrFlag(text: string): ExpectedPcrs {
  * ```
  */
 export async function loadExpectations(flags: ExpectationFlags, cwd: string): Promise<LoadedExpectations> {
+  if (flags.target !== undefined && flags.expectPcrs === undefined) {
+    throw new EnclaveVerifyError('ERR_USAGE', '--target needs --expect-pcrs FILE');
+  }
   const sets: ExpectedPcrs[] = [];
   const describe: string[] = [];
   const files: { flag: string; path: string }[] = [];
@@ -100,15 +105,17 @@ export async function loadExpectations(flags: ExpectationFlags, cwd: string): Pr
   if (flags.expectPcrs) {
     const path = resolve(cwd, flags.expectPcrs);
     const bytes = await read(path, '--expect-pcrs');
-    sets.push(parseExpectedPcrs(new TextDecoder().decode(bytes)));
-    describe.push(await fileLine('--expect-pcrs', path, bytes));
+    const target = flags.target;
+    sets.push(parseExpectedPcrs(new TextDecoder().decode(bytes), target === undefined ? {} : { target }));
+    describe.push(`${await fileLine('--expect-pcrs', path, bytes)}${target ? `, target ${target}` : ''}`);
   }
   if (flags.eif) {
     const path = resolve(cwd, flags.eif);
     const digest = await fileSha256(path, '--eif');
-    sets.push((await expectedPcrsFromEif(path)).expected);
+    const fromEif = await expectedPcrsFromEif(path);
+    sets.push(fromEif.expected);
     files.push({ flag: '--eif', path });
-    describe.push(`--eif ${path} (SHA-256 ${digest})`);
+    describe.push(`--eif ${path} (SHA-256 ${digest}): ${fromEif.description.slice(1).join(', ')}`);
   }
   const trustedRoots: string[] = [];
   for (const r of flags.root ?? []) {

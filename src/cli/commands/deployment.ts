@@ -10,11 +10,13 @@ import type { DeploymentProbe, VerifyDeploymentOptions } from '../../deployment/
 import { probeDeployment } from '../../deployment/verify-deployment.js';
 import { watchDeployment } from '../../deployment/watch.js';
 import { EnclaveVerifyError } from '../../errors.js';
+import { toHex } from '../../util/bytes.js';
 import { deploymentJson, renderDeploymentText, renderWatchLine } from '../../report/deployment.js';
 import { type DeploymentAuditInputs, renderDeploymentAudit } from '../../report/deployment-audit.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
 import { loadExpectations } from './deployment-expectations.js';
+import { parseDuration } from './verify.js';
 
 const HELP = `usage: enclave-verify deployment <url> [options]
 
@@ -26,6 +28,7 @@ responses are capped at 1 MiB.
 expectations (as in \`verify\`):
   --pcr N=HEX             expected value of PCR N (repeatable; several per index allowed)
   --expect-pcrs FILE      expected PCRs (nitro-cli JSON, eif_build .pcrs, caution verify text, canary JSON)
+  --target ID             target of a canary config given to --expect-pcrs
   --eif FILE              expect the PCR0/1/2 (and 8) of this enclave image file
   --root PEM              trust this root instead of the AWS Nitro root (repeatable)
   --allow-debug           accept a debug-mode enclave (PCR0..2 all zeros)
@@ -48,27 +51,6 @@ DURATION: a number with ms, s, m or h (e.g. 500ms, 30s, 5m); a bare number is se
 Exit codes: 0 verified, 1 rejected, 2 usage or input error.
 `;
 
-/**
- * Milliseconds of a duration such as `500ms`, `30s`, `5m`, `1h` (a bare number is seconds).
- *
- * @example
- * ```ts
- * parseDuration('5m', '--max-age'); // 300000
- * ```
- */
-export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
-  const value = m ? Number(m[1]) * unit[(m[2] ?? 's') as keyof typeof unit] : Number.NaN;
-  if (!Number.isFinite(value) || value <= 0 || value > 7 * 24 * 3_600_000) {
-    throw new EnclaveVerifyError(
-      'ERR_USAGE',
-      `${flag} '${text}' is not a duration; write e.g. 500ms, 30s, 5m or 1h (at most a week)`,
-    );
-  }
-  return Math.round(value);
-}
-
 export const run: Command = async (argv, ctx) => {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -77,6 +59,7 @@ export const run: Command = async (argv, ctx) => {
     options: {
       pcr: { type: 'string', multiple: true },
       'expect-pcrs': { type: 'string' },
+      target: { type: 'string' },
       eif: { type: 'string' },
       root: { type: 'string', multiple: true },
       'allow-debug': { type: 'boolean' },
@@ -114,7 +97,13 @@ export const run: Command = async (argv, ctx) => {
     );
   }
   const expectations = await loadExpectations(
-    { pcr: values.pcr, expectPcrs: values['expect-pcrs'], eif: values.eif, root: values.root },
+    {
+      pcr: values.pcr,
+      expectPcrs: values['expect-pcrs'],
+      target: values.target,
+      eif: values.eif,
+      root: values.root,
+    },
     ctx.cwd,
   );
   const ca: string[] = [];
@@ -127,9 +116,13 @@ export const run: Command = async (argv, ctx) => {
     requireTlsBinding: values['require-tls-binding'] ?? false,
     transport: nodeTransport(ca.length > 0 ? { ca } : {}),
   };
+  // The re-check states the expected PCRs by value, whatever file they came from, so the record
+  // stays checkable without the EIF or PCR files.
   const verifyFlags = [
-    ...(values.pcr ?? []).flatMap((p) => ['--pcr', p]),
-    ...expectations.files.flatMap((f) => [f.flag, f.path]),
+    ...[...(expectations.options.expectedPcrs ?? new Map<number, Uint8Array[]>())].flatMap(([i, list]) =>
+      list.flatMap((v) => ['--pcr', `${i}=${toHex(v)}`]),
+    ),
+    ...expectations.files.filter((f) => f.flag === '--root').flatMap((f) => [f.flag, f.path]),
     ...(values['allow-debug'] ? ['--allow-debug'] : []),
   ];
   const inputs: DeploymentAuditInputs = {
