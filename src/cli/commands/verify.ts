@@ -1,0 +1,295 @@
+/**
+ * `enclave-verify verify <file|->`: verify one attestation document and print the report.
+ *
+ * Expectations (PCRs) come from several flags; they are gathered by {@link assembleExpectations},
+ * the one place to extend when adding a new source (e.g. PCRs measured from an EIF or its parts).
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EnclaveVerifyError } from '../../errors.js';
+import { MAX_INPUT_BYTES } from '../../parse/limits.js';
+import { decodeDocumentInput } from '../../parse/input.js';
+import {
+  type ExpectedPcrs,
+  mergeExpectedPcrs,
+  normalizeExpectedPcrs,
+  parseExpectedPcrs,
+} from '../../policy/expected-pcrs.js';
+import { verificationJson } from '../../report/attestation-json.js';
+import { renderVerificationText } from '../../report/attestation-text.js';
+import { fromBase64, fromHex, utf8 } from '../../util/bytes.js';
+import { checkAttestation, type VerifyOptions } from '../../verify.js';
+import type { CliContext, Command } from '../context.js';
+import { EXIT, exitCodeFor } from '../context.js';
+
+/** Flags of `verify` (node:util parseArgs configuration). Add new expectation flags here. */
+export const VERIFY_FLAGS = {
+  root: { type: 'string', multiple: true },
+  at: { type: 'string' },
+  pcr: { type: 'string', multiple: true },
+  'expect-pcrs': { type: 'string' },
+  target: { type: 'string' },
+  nonce: { type: 'string' },
+  'user-data': { type: 'string' },
+  'public-key': { type: 'string' },
+  'max-age': { type: 'string' },
+  'clock-skew': { type: 'string' },
+  'allow-debug': { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Parsed flag values of `verify`. */
+export type VerifyFlagValues = Partial<Record<keyof typeof VERIFY_FLAGS, string | string[] | boolean>>;
+
+const HELP = `usage: enclave-verify verify <file|-> [options]
+
+Verify an AWS Nitro attestation document: strict parse, certificate chain to the pinned AWS
+Nitro root, COSE ES384 signature, debug mode, then the expectations you give.
+The input may be raw CBOR, base64, hex, or endpoint JSON {"document": "<base64>"}; '-' reads stdin.
+
+options:
+  --root PEM            trust this root instead of the AWS root (repeatable; for test PKIs)
+  --at ISO|now|document verification time (default now; 'document' = the document's own timestamp,
+                        for audits of past evidence)
+  --pcr N=HEX           expected PCR value (repeatable; several values for one N = any of them)
+  --expect-pcrs FILE    expected PCRs from nitro-cli/describe-eif JSON, eif_build .pcrs, 'PCRn: hex'
+                        lines, a {"0": hex} map, or a Caution canary config
+  --target ID           target of a canary config given to --expect-pcrs
+  --nonce VALUE         expected nonce: HEX, base64:B64, text:STRING or file:PATH
+  --user-data VALUE     expected user data (same forms)
+  --public-key VALUE    expected public key (same forms)
+  --max-age DURATION    refuse documents older than this at the verification time (e.g. 5m, 30s)
+  --clock-skew DURATION tolerance for documents dated in the future (default 60s)
+  --allow-debug         accept debug-mode enclaves (PCR0..2 zero); never in production
+  --json                print one JSON object { ok, code?, message?, document, checks, ... }
+
+exit codes: 0 verified, 1 rejected, 2 usage or input error
+`;
+
+function usage(message: string): EnclaveVerifyError {
+  return new EnclaveVerifyError('ERR_USAGE', `${message} (see enclave-verify verify --help)`);
+}
+
+/**
+ * Read a document argument: a path, or `-` for standard input. Bounded to the largest input the
+ * parser accepts, so a huge file or endless stream is refused instead of buffered.
+ *
+ * @example
+ * ```ts
+ * const raw = await readInputArgument('-', ctx);
+ * ```
+ */
+export async function readInputArgument(arg: string, ctx: CliContext): Promise<Uint8Array> {
+  const tooLarge = () =>
+    new EnclaveVerifyError(
+      'ERR_INPUT_TOO_LARGE',
+      `the input is larger than ${MAX_INPUT_BYTES} bytes; an attestation document is about 5 KB, check the file`,
+    );
+  if (arg === '-') {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for await (const chunk of ctx.stdin) {
+      const bytes = typeof chunk === 'string' ? utf8(chunk) : new Uint8Array(chunk as Uint8Array);
+      total += bytes.length;
+      if (total > MAX_INPUT_BYTES) throw tooLarge();
+      chunks.push(bytes);
+    }
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (const c of chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return out;
+  }
+  const path = resolve(ctx.cwd, arg);
+  try {
+    if ((await stat(path)).size > MAX_INPUT_BYTES) throw tooLarge();
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    if (e instanceof EnclaveVerifyError) throw e;
+    throw new EnclaveVerifyError('ERR_IO', `cannot read ${arg}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+async function readText(arg: string, flag: string, ctx: CliContext): Promise<string> {
+  try {
+    return await readFile(resolve(ctx.cwd, arg), 'utf8');
+  } catch (e) {
+    throw new EnclaveVerifyError('ERR_IO', `cannot read ${flag} ${arg}: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+}
+
+/**
+ * Bytes of a value flag: `HEX`, `hex:HEX`, `base64:B64`, `text:STRING` or `file:PATH`.
+ *
+ * @example
+ * ```ts
+ * await parseBytesFlag('base64:AAEC', '--nonce', ctx); // Uint8Array [0, 1, 2]
+ * ```
+ */
+export async function parseBytesFlag(value: string, flag: string, ctx: CliContext): Promise<Uint8Array> {
+  const colon = value.indexOf(':');
+  const kind = colon > 0 ? value.slice(0, colon) : 'hex';
+  const rest = colon > 0 ? value.slice(colon + 1) : value;
+  try {
+    switch (kind) {
+      case 'hex':
+        return fromHex(rest.replace(/^0x/i, ''), flag);
+      case 'base64':
+        return fromBase64(rest, flag);
+      case 'text':
+        return utf8(rest);
+      case 'file':
+        return new Uint8Array(await readFile(resolve(ctx.cwd, rest)));
+      default:
+        throw usage(`${flag} must be HEX, base64:B64, text:STRING or file:PATH`);
+    }
+  } catch (e) {
+    if (e instanceof EnclaveVerifyError && e.code === 'ERR_USAGE') throw e;
+    throw usage(`${flag} '${value.slice(0, 24)}' is not valid: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Milliseconds of a duration like `500ms`, `30s`, `5m`, `2h`, `1d` (a bare number is seconds).
+ *
+ * @example
+ * ```ts
+ * parseDuration('5m', '--max-age'); // 300000
+ * ```
+ */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!m) throw usage(`${flag} '${text}' is not a duration like 30s, 5m or 2h`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] ?? 's']!;
+  return Math.round(Number(m[1]) * unit);
+}
+
+/**
+ * The verification time of `--at`: `now` (default), `document`, or an ISO 8601 instant.
+ *
+ * @example
+ * ```ts
+ * parseAt('2025-12-23T17:20:16Z'); // Date
+ * ```
+ */
+export function parseAt(text: string | undefined): Date | 'document' | undefined {
+  if (text === undefined || text === 'now') return undefined;
+  if (text === 'document') return 'document';
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(ms)) throw usage(`--at '${text}' is not an ISO 8601 time, 'now' or 'document'`);
+  return new Date(ms);
+}
+
+/** One source of expected PCRs, described for the report. */
+export interface ExpectationSource {
+  /** The flag that gave it, e.g. `--pcr`, `--expect-pcrs`. */
+  flag: string;
+  /** What was read, e.g. a path and target. */
+  describe: string;
+  pcrs: ExpectedPcrs;
+}
+
+/**
+ * Gather the expected PCRs of every expectation flag. To add a source (for example PCRs measured
+ * from an EIF), declare its flag in {@link VERIFY_FLAGS} and push one more {@link ExpectationSource}
+ * here; the verifier merges all sources (several values per index mean "any of them").
+ *
+ * @example
+ * ```ts
+ * const sources = await assembleExpectations({ pcr: ['0=' + hex] }, ctx);
+ * ```
+ */
+export async function assembleExpectations(
+  values: VerifyFlagValues,
+  ctx: CliContext,
+): Promise<ExpectationSource[]> {
+  const sources: ExpectationSource[] = [];
+  for (const p of (values.pcr as string[] | undefined) ?? []) {
+    const m = /^\s*(?:pcr)?(\d{1,2})\s*[=:]\s*(?:0x)?([0-9a-fA-F]+)\s*$/i.exec(p);
+    if (!m) throw usage(`--pcr '${p.slice(0, 40)}' is not N=HEX (e.g. --pcr 0=5362...)`);
+    sources.push({ flag: '--pcr', describe: `PCR${m[1]}`, pcrs: normalizeExpectedPcrs({ [m[1]!]: m[2]! }) });
+  }
+  const file = values['expect-pcrs'] as string | undefined;
+  const target = values.target as string | undefined;
+  if (target !== undefined && file === undefined) throw usage('--target needs --expect-pcrs FILE');
+  if (file !== undefined) {
+    const text = await readText(file, '--expect-pcrs', ctx);
+    const pcrs = parseExpectedPcrs(text, target === undefined ? {} : { target });
+    sources.push({ flag: '--expect-pcrs', describe: target ? `${file} (target ${target})` : file, pcrs });
+  }
+  return sources;
+}
+
+/**
+ * Verification options from parsed flags (expectations, roots, time, nonce...).
+ *
+ * @example
+ * ```ts
+ * const options = await verifyOptionsFromFlags(values, ctx);
+ * ```
+ */
+export async function verifyOptionsFromFlags(
+  values: VerifyFlagValues,
+  ctx: CliContext,
+): Promise<VerifyOptions> {
+  const options: VerifyOptions = {};
+  const sources = await assembleExpectations(values, ctx);
+  if (sources.length > 0) options.expectedPcrs = mergeExpectedPcrs(...sources.map((s) => s.pcrs));
+  const roots = (values.root as string[] | undefined) ?? [];
+  if (roots.length > 0)
+    options.trustedRoots = await Promise.all(roots.map((r) => readText(r, '--root', ctx)));
+  const at = parseAt(values.at as string | undefined);
+  if (at !== undefined) options.currentDate = at;
+  if (values.nonce !== undefined)
+    options.nonce = await parseBytesFlag(values.nonce as string, '--nonce', ctx);
+  if (values['user-data'] !== undefined) {
+    options.userData = await parseBytesFlag(values['user-data'] as string, '--user-data', ctx);
+  }
+  if (values['public-key'] !== undefined) {
+    options.publicKey = await parseBytesFlag(values['public-key'] as string, '--public-key', ctx);
+  }
+  if (values['max-age'] !== undefined)
+    options.maxAgeMs = parseDuration(values['max-age'] as string, '--max-age');
+  if (values['clock-skew'] !== undefined) {
+    options.clockSkewMs = parseDuration(values['clock-skew'] as string, '--clock-skew');
+  }
+  if (values['allow-debug']) options.allowDebug = true;
+  return options;
+}
+
+function parseFlags(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: VERIFY_FLAGS, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw usage((e as Error).message);
+  }
+}
+
+/**
+ * Run `verify`.
+ *
+ * @example
+ * ```ts
+ * const code = await run(['doc.cbor', '--at', 'document', '--json'], ctx);
+ * ```
+ */
+export const run: Command = async (argv, ctx) => {
+  const { values, positionals } = parseFlags(argv);
+  if (values.help) {
+    ctx.stdout.write(HELP);
+    return EXIT.VERIFIED;
+  }
+  if (positionals.length !== 1) throw usage('give exactly one document: a file path or - for stdin');
+  const options = await verifyOptionsFromFlags(values, ctx);
+  const bytes = decodeDocumentInput(await readInputArgument(positionals[0]!, ctx));
+  const report = await checkAttestation(bytes, options);
+  if (values.json) ctx.stdout.write(`${JSON.stringify(verificationJson(report))}\n`);
+  else ctx.stdout.write(renderVerificationText(report));
+  return report.ok ? EXIT.VERIFIED : exitCodeFor(report.error);
+};

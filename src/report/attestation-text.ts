@@ -1,0 +1,117 @@
+/**
+ * The human report of a verification: verdict first, then what was verified (module, time and
+ * where the time came from, PCR table, chain), then each check. Plain text, no colour codes, so
+ * it reads the same in a terminal, a log file and an audit record.
+ */
+import { AWS_NITRO_ROOT_G1_SHA256 } from '../trust/aws-root.js';
+import { toHex } from '../util/bytes.js';
+import type { TimeSource, VerificationReport } from '../verify.js';
+import { decodeTextField } from './attestation-json.js';
+
+const TIME_SOURCE_TEXT: Record<TimeSource, string> = {
+  now: 'current time',
+  given: 'time given by the caller',
+  document: "the document's own timestamp: an audit of past evidence, NOT proof the enclave runs now",
+};
+
+function iso(d: Date): string {
+  return Number.isNaN(d.getTime()) ? '(unknown)' : d.toISOString();
+}
+
+function field(label: string, value: string): string {
+  return `${label.padEnd(12)}${value}`;
+}
+
+/**
+ * A byte field for display: decoded text or JSON when printable, else hex with its length.
+ *
+ * @example
+ * ```ts
+ * describeBytes(new TextEncoder().encode('hello')); // '"hello" (5 bytes, text)'
+ * ```
+ */
+export function describeBytes(bytes: Uint8Array | undefined): string {
+  if (bytes === undefined) return '(absent)';
+  if (bytes.length === 0) return '(empty)';
+  const decoded = decodeTextField(bytes);
+  if (typeof decoded === 'string') return `${JSON.stringify(decoded)} (${bytes.length} bytes, text)`;
+  if (decoded !== undefined) return `${JSON.stringify(decoded)} (${bytes.length} bytes, JSON)`;
+  return `${toHex(bytes)} (${bytes.length} bytes)`;
+}
+
+/**
+ * One-line verdict: `VERIFIED ...` or `REJECTED ERR_CODE: message`.
+ *
+ * @example
+ * ```ts
+ * verdictLine(report); // 'VERIFIED: genuine AWS Nitro attestation document'
+ * ```
+ */
+export function verdictLine(report: VerificationReport): string {
+  if (!report.ok) return `REJECTED ${report.error?.code ?? 'ERR_UNKNOWN'}: ${report.error?.message ?? ''}`;
+  const root = report.chain.at(-1);
+  const aws = root?.sha256 === AWS_NITRO_ROOT_G1_SHA256;
+  const what = aws
+    ? 'genuine AWS Nitro attestation document'
+    : `signed through a chain to a root YOU supplied (${root?.subject ?? '?'}), not the AWS Nitro root`;
+  const debug = report.debug ? ' (DEBUG enclave, allowed)' : '';
+  const pcrs = report.pcrs.some((r) => r.match !== undefined)
+    ? ', expected PCRs match'
+    : ', no PCRs expected';
+  return `VERIFIED: ${what}${debug}${pcrs}`;
+}
+
+/**
+ * The full text report.
+ *
+ * @example
+ * ```ts
+ * ctx.stdout.write(renderVerificationText(await checkAttestation(bytes, options)));
+ * ```
+ */
+export function renderVerificationText(report: VerificationReport): string {
+  const lines: string[] = [verdictLine(report), ''];
+  const doc = report.document;
+  if (doc) {
+    lines.push(field('module', doc.moduleId));
+    lines.push(field('timestamp', `${iso(doc.timestamp)} (${doc.timestampMs} ms)`));
+  }
+  lines.push(field('checked at', `${iso(report.verifiedAt)} (${TIME_SOURCE_TEXT[report.timeSource]})`));
+  if (doc) {
+    lines.push(field('debug', report.debug ? 'YES: PCR0..2 are zero, the host can read the enclave' : 'no'));
+    lines.push(field('nonce', describeBytes(doc.nonce)));
+    lines.push(field('user data', describeBytes(doc.userData)));
+    lines.push(field('public key', describeBytes(doc.publicKey)));
+  }
+  if (report.pcrs.length > 0) {
+    lines.push('', 'PCRs (value in the document; expected values below a mismatch)');
+    // Runs of unused all-zero PCRs (nothing expected) collapse into one line.
+    const unusedZero = (r: (typeof report.pcrs)[number]) =>
+      r.match === undefined && /^0+$/.test(r.actual ?? '');
+    for (let i = 0; i < report.pcrs.length; i++) {
+      const row = report.pcrs[i]!;
+      let j = i;
+      while (unusedZero(row) && j + 1 < report.pcrs.length && unusedZero(report.pcrs[j + 1]!)) j++;
+      if (j > i + 1) {
+        lines.push(`  ${`${row.index}-${report.pcrs[j]!.index}`.padStart(5)}        (all zero)`);
+        i = j;
+        continue;
+      }
+      const state = row.match === undefined ? '      ' : row.match ? 'match ' : 'DIFFER';
+      lines.push(`  ${String(row.index).padStart(2)} ${state} ${row.actual ?? '(not in document)'}`);
+      if (row.match === false) for (const e of row.expected) lines.push(`     expected  ${e}`);
+    }
+  }
+  if (report.chain.length > 0) {
+    lines.push('', 'certificate chain (leaf first)');
+    for (const c of report.chain) {
+      lines.push(`  ${c.role.padEnd(12)} ${c.subject}`);
+      lines.push(
+        `  ${''.padEnd(12)} valid ${iso(c.notBefore)} .. ${iso(c.notAfter)}  sha256 ${c.sha256.slice(0, 16)}...`,
+      );
+    }
+  }
+  lines.push('', 'checks');
+  for (const c of report.checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(18)} ${c.detail}`);
+  return `${lines.join('\n')}\n`;
+}

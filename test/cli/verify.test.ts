@@ -1,0 +1,214 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { createTestPki, issueAttestation } from '../../src/forge/index.js';
+import { toBase64, toHex, utf8 } from '../../src/util/bytes.js';
+import { CAUTION, cli, NITRO } from './verify-support.js';
+
+const ANJUNA = 'valid/anjuna_2021-03-17_prod.cbor';
+const manifest = JSON.parse(readFileSync(new URL('manifest.json', NITRO), 'utf8')) as Array<
+  Record<string, string>
+>;
+const anjuna = manifest.find((m) => m.file === ANJUNA)!;
+const evidence = JSON.parse(readFileSync(new URL('evidence-v0-vector.json', CAUTION), 'utf8'));
+const cautionDir = new URL('.', CAUTION).pathname;
+
+describe('enclave-verify verify', () => {
+  test('a real document at its own time: verdict first, module, time source, PCR table, chain', async () => {
+    const r = await cli(['verify', ANJUNA, '--at', 'document', '--pcr', `0=${anjuna.pcr0}`]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('VERIFIED: genuine AWS Nitro attestation document, expected PCRs match');
+    expect(r.stdout).toContain('module      i-078824548edcf6519-enc01784234ec227b58');
+    expect(r.stdout).toContain("checked at  2021-03-17T22:01:55.685Z (the document's own timestamp");
+    expect(r.stdout).toContain(`   0 match  ${anjuna.pcr0}`);
+    expect(r.stdout).toContain('  root         CN=aws.nitro-enclaves, OU=AWS, O=Amazon, C=US');
+    expect(r.stdout).toMatch(/ok {3}chain\.validity/);
+  });
+
+  test('--json prints exactly one object with ok, document and checks', async () => {
+    const r = await cli(['verify', ANJUNA, '--at', 'document', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.ok).toBe(true);
+    expect(j.code).toBeUndefined();
+    expect(j.timeSource).toBe('document');
+    expect(j.document.moduleId).toBe(anjuna.module_id);
+    expect(j.document.pcrs['1']).toBe(anjuna.pcr1);
+    expect(j.checks.map((c: { name: string }) => c.name)).toEqual([
+      'parse',
+      'chain.path',
+      'chain.constraints',
+      'chain.signatures',
+      'chain.validity',
+      'signature',
+      'debug',
+      'freshness',
+    ]);
+    expect(j.chain[4].sha256).toBe('641a0321a3e244efe456463195d606317ed7cdcc3c1756e09893f3c68f79bb5b');
+  });
+
+  test('default time is now: an old document is rejected with ERR_CERT_EXPIRED, exit 1', async () => {
+    const r = await cli(['verify', ANJUNA, '--json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect([j.ok, j.code, j.timeSource]).toEqual([false, 'ERR_CERT_EXPIRED', 'now']);
+    expect(j.document.moduleId).toBe(anjuna.module_id);
+    expect(j.checks.at(-1)).toMatchObject({ name: 'chain.validity', ok: false, code: 'ERR_CERT_EXPIRED' });
+    const text = await cli(['verify', ANJUNA]);
+    expect(text.stdout.split('\n')[0]).toMatch(/^REJECTED ERR_CERT_EXPIRED: certificate .* is expired at /);
+  });
+
+  test('the Caution evidence JSON verifies with its nonce and fails with another (ERR_NONCE_MISMATCH)', async () => {
+    const ok = await cli(
+      [
+        'verify',
+        'evidence-v0-vector.json',
+        '--nonce',
+        `base64:${evidence.nonce}`,
+        '--at',
+        evidence.observed_at,
+      ],
+      {
+        cwd: cautionDir,
+      },
+    );
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('user data   {"verifying_key":[');
+    const bad = await cli(
+      ['verify', 'evidence-v0-vector.json', '--nonce', '00'.repeat(32), '--at', 'document', '--json'],
+      {
+        cwd: cautionDir,
+      },
+    );
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout).code).toBe('ERR_NONCE_MISMATCH');
+  });
+
+  test('stdin (-) with base64 and hex input', async () => {
+    const raw = readFileSync(new URL(ANJUNA, NITRO));
+    for (const stdin of [toBase64(raw), toHex(raw)]) {
+      const r = await cli(['verify', '-', '--at', 'document', '--json'], { stdin });
+      expect(JSON.parse(r.stdout).ok).toBe(true);
+    }
+  });
+
+  test('PCR mismatch: exit 1, the table shows the expected value', async () => {
+    const r = await cli(['verify', ANJUNA, '--at', 'document', '--pcr', `2=${'ab'.repeat(48)}`]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^REJECTED ERR_PCR_MISMATCH: PCR2 differs/);
+    expect(r.stdout).toContain(`   2 DIFFER ${anjuna.pcr2}\n     expected  ${'ab'.repeat(48)}`);
+  });
+
+  test('--expect-pcrs with a canary config: --target picks the target, without it the ids are listed', async () => {
+    const none = await cli(
+      ['verify', 'evidence-v0-vector.json', '--at', 'document', '--expect-pcrs', 'canary.json'],
+      {
+        cwd: cautionDir,
+      },
+    );
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('ERR_EXPECTED_PCRS_FORMAT');
+    expect(none.stderr).toContain('caddy-poc, xwing-poc, x25519-poc');
+    const chosen = await cli(
+      [
+        'verify',
+        'evidence-v0-vector.json',
+        '--at',
+        'document',
+        '--expect-pcrs',
+        'canary.json',
+        '--target',
+        'xwing-poc',
+        '--json',
+      ],
+      { cwd: cautionDir },
+    );
+    expect(JSON.parse(chosen.stdout).code).toBe('ERR_PCR_MISMATCH');
+  });
+
+  test('debug documents need --allow-debug', async () => {
+    const f = 'valid/evervault_2022-10-12_debug.cbor';
+    expect((await cli(['verify', f, '--at', 'document'])).code).toBe(1);
+    const r = await cli(['verify', f, '--at', 'document', '--allow-debug']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toContain('DEBUG enclave, allowed');
+    expect(r.stdout).toContain('user data   "hello, world!" (13 bytes, text)');
+  });
+
+  test('--max-age refuses stale documents (ERR_STALE)', async () => {
+    const at = new Date(Number(anjuna.timestamp) + 10 * 60_000).toISOString();
+    const r = await cli(['verify', ANJUNA, '--at', at, '--max-age', '5m', '--json']);
+    expect(JSON.parse(r.stdout).code).toBe('ERR_STALE');
+    expect((await cli(['verify', ANJUNA, '--at', at, '--max-age', '15m'])).code).toBe(0);
+  });
+
+  test('--root trusts a test PKI; the verdict says the root is not AWS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ev-verify-'));
+    const pki = await createTestPki();
+    writeFileSync(join(dir, 'root.pem'), pki.rootPem);
+    writeFileSync(join(dir, 'doc.b64'), toBase64(await issueAttestation(pki, { userData: utf8('hi') })));
+    const r = await cli(
+      ['verify', 'doc.b64', '--root', 'root.pem', '--user-data', 'text:hi', '--max-age', '1m'],
+      { cwd: dir },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(
+      /^VERIFIED: signed through a chain to a root YOU supplied \(CN=enclave-verify TEST root NOT AWS/,
+    );
+    const untrusted = await cli(['verify', 'doc.b64', '--json'], { cwd: dir });
+    expect(JSON.parse(untrusted.stdout).code).toBe('ERR_CHAIN_UNTRUSTED');
+  });
+
+  test.each([
+    [['verify', ANJUNA, '--bogus'], 'ERR_USAGE'],
+    [['verify'], 'ERR_USAGE'],
+    [['verify', ANJUNA, '--at', 'yesterday'], 'ERR_USAGE'],
+    [['verify', ANJUNA, '--pcr', '0'], 'ERR_USAGE'],
+    [['verify', ANJUNA, '--nonce', 'zz'], 'ERR_USAGE'],
+    [['verify', ANJUNA, '--max-age', 'soon'], 'ERR_USAGE'],
+    [['verify', ANJUNA, '--target', 'x'], 'ERR_USAGE'],
+    [['verify', 'missing.cbor'], 'ERR_IO'],
+    [['verify', 'manifest.json'], 'ERR_INPUT_FORMAT'],
+  ])('%j exits 2 with %s', async (argv, code) => {
+    const r = await cli(argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^enclave-verify: ${code}: `));
+    const j = await cli([...argv, '--json']);
+    if (code !== 'ERR_USAGE' || !argv.includes('--bogus')) expect(JSON.parse(j.stdout).code).toBe(code);
+  });
+
+  test('--help', async () => {
+    const r = await cli(['verify', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^usage: enclave-verify verify <file\|->/);
+  });
+});
+
+describe('enclave-verify inspect', () => {
+  test('prints the decoded document marked unverified, with user data decoded and certificates', async () => {
+    const r = await cli(['inspect', 'evidence-v0-vector.json'], { cwd: cautionDir });
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.unverified).toBe(true);
+    expect(j.warning).toMatch(/^NOT VERIFIED/);
+    expect(j.document.moduleId).toBe('i-00fc9beee0ec1bddb-enc019b47ec6c3e036e');
+    expect(j.document.nonce).toBe('d041b23bce8678bbc7c174bd8494c4f9759386eec963ec69bfd45c1452b10636');
+    expect(j.document.userDataDecoded.verifying_key).toHaveLength(32);
+    expect(j.certificates).toHaveLength(5);
+    expect(j.certificates[4].subject).toBe('CN=aws.nitro-enclaves, OU=AWS, O=Amazon, C=US');
+  });
+
+  test('works on documents that fail verification, and refuses malformed ones', async () => {
+    const r = await cli(['inspect', 'invalid/neg_oyster_mock_root.cbor']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).certificates[1].subject).toBe('CN=root');
+    const bad = await cli(['inspect', '-', '--json'], { stdin: '80' });
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout).code).toBe('ERR_COSE_MALFORMED');
+    expect((await cli(['inspect'])).code).toBe(2);
+    expect((await cli(['inspect', '--help'])).stdout).toMatch(/^usage: enclave-verify inspect/);
+  });
+});
