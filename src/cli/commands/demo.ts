@@ -85,6 +85,7 @@ function describeDemo(demo: DemoEnclave, files: DemoFiles): string {
     `  enclave image      ${files.eif}  (PCR0 ${toHex(demo.image.pcrs.pcr0).slice(0, 32)}...)`,
     `  check it with:     enclave-verify deployment ${deploymentArgs(demo, files).join(' ')}`,
     '',
+    '',
   ].join('\n');
 }
 

@@ -115,7 +115,9 @@ export async function loadExpectations(flags: ExpectationFlags, cwd: string): Pr
     const fromEif = await expectedPcrsFromEif(path);
     sets.push(fromEif.expected);
     files.push({ flag: '--eif', path });
-    describe.push(`--eif ${path} (SHA-256 ${digest}): ${fromEif.description.slice(1).join(', ')}`);
+    // The PCR values themselves are in the report's table; here, what they were measured from.
+    const parts = fromEif.description.slice(1).filter((d) => !d.startsWith('PCR'));
+    describe.push(`--eif ${path} (SHA-256 ${digest}): ${parts.join(', ')}`);
   }
   const trustedRoots: string[] = [];
   for (const r of flags.root ?? []) {
