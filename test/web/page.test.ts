@@ -139,6 +139,44 @@ async function libraryRefusal(bytes: Uint8Array, at: Date): Promise<{ code: stri
   throw new Error('the library accepted the document');
 }
 
+/**
+ * Every visible text whose colour has less than 4.5:1 contrast (WCAG AA) with the background it
+ * sits on (the nearest ancestor with an opaque background), as `id-or-tag: ratio` strings.
+ */
+function lowContrastText(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const rgba = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+    const lum = (c: number[]) => {
+      const f = (v: number) => {
+        const x = v / 255;
+        return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * f(c[0]!) + 0.7152 * f(c[1]!) + 0.0722 * f(c[2]!);
+    };
+    const background = (el: Element | null): number[] => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = rgba(getComputedStyle(e).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3]! >= 1)) return c;
+      }
+      return [255, 255, 255];
+    };
+    const bad: string[] = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!el || !n.textContent?.trim() || el.closest('[hidden], [aria-hidden="true"], button:disabled'))
+        continue;
+      const rect = el.getBoundingClientRect();
+      if (rect.width === 0 || rect.height === 0) continue;
+      const fg = lum(rgba(getComputedStyle(el).color));
+      const bg = lum(background(el));
+      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+      if (ratio < 4.5) bad.push(`${el.id || el.className || el.tagName}: ${ratio.toFixed(2)}`);
+    }
+    return [...new Set(bad)];
+  });
+}
+
 const pcrLines = (e: ManifestEntry) => `PCR0: ${e.pcr0}\nPCR1: ${e.pcr1}\nPCR2: ${e.pcr2}\n`;
 
 const nitroCliJson = (e: ManifestEntry) =>
@@ -409,22 +447,34 @@ describe('verifier page in Chromium', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'verified-phone-viewport.png') });
     // Nothing wider than the screen; text on the verdict meets WCAG AA contrast.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    const ratio = await page.$eval('#verdict', (el) => {
-      const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
-      const lum = ([r, g, b]: number[]) => {
-        const f = (v: number) => {
-          const s = v / 255;
-          return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-        };
-        return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
-      };
-      const style = getComputedStyle(el);
-      const a = lum(rgb(style.color));
-      const b = lum(rgb(style.backgroundColor));
-      return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-    });
-    expect(ratio).toBeGreaterThanOrEqual(4.5);
+    expect(await lowContrastText(page)).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await lowContrastText(page)).toEqual([]);
+    await page.screenshot({ path: join(SCREENSHOTS, 'verified-phone-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
     await page.screenshot({ path: join(SCREENSHOTS, 'verified-phone.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('measures EIFs in the page exactly as eif_build reports them (PCR8 for a signed image)', async () => {
+    const expected = JSON.parse(readFileSync(vector('eif/official/expected.json'), 'utf8')) as {
+      case: string;
+      eif: string;
+      pcrs: Record<string, string>;
+    }[];
+    const page = await openPage();
+    for (const name of ['signed-p384', 'three-ramdisks-named']) {
+      const c = expected.find((e) => e.case === name)!;
+      await page.setInputFiles('#eif-file', vector(`eif/official/${name}/${c.eif}`));
+      const want = ['PCR0', 'PCR1', 'PCR2', 'PCR8']
+        .filter((k) => c.pcrs[k] !== undefined)
+        .map((k) => `${k}: ${c.pcrs[k]}`)
+        .join('\n');
+      await expect.poll(() => page.textContent('#eif-pcrs'), name).toBe(want);
+    }
+    // Not an EIF: the library's image error.
+    await page.setInputFiles('#eif-file', vector('caution/canary.json'));
+    await expect.poll(() => page.textContent('#eif-result')).toContain('ERR_EIF_');
     await page.close();
   });
 
