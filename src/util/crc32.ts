@@ -25,6 +25,8 @@ const TABLES: Uint32Array = (() => {
   }
   return t;
 })();
+/** The eight tables as separate arrays: saves an addition per lookup in the hot loop. */
+const SLICES: Uint32Array[] = Array.from({ length: 8 }, (_, k) => TABLES.subarray(k * 256, (k + 1) * 256));
 
 /**
  * CRC-32 of `bytes`, continuing from `seed` (the result of a previous call; 0 to start).
@@ -36,24 +38,23 @@ const TABLES: Uint32Array = (() => {
  * ```
  */
 export function crc32(bytes: Uint8Array, seed = 0): number {
-  const t = TABLES;
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = SLICES;
   let c = ~seed;
   let i = 0;
   const n = bytes.length;
   const fast = n - (n % 8);
   for (; i < fast; i += 8) {
     const lo = c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
-    const hi = bytes[i + 4]! | (bytes[i + 5]! << 8) | (bytes[i + 6]! << 16) | (bytes[i + 7]! << 24);
     c =
-      t[1792 + (lo & 0xff)]! ^
-      t[1536 + ((lo >>> 8) & 0xff)]! ^
-      t[1280 + ((lo >>> 16) & 0xff)]! ^
-      t[1024 + (lo >>> 24)]! ^
-      t[768 + (hi & 0xff)]! ^
-      t[512 + ((hi >>> 8) & 0xff)]! ^
-      t[256 + ((hi >>> 16) & 0xff)]! ^
-      t[hi >>> 24]!;
+      t7![lo & 0xff]! ^
+      t6![(lo >>> 8) & 0xff]! ^
+      t5![(lo >>> 16) & 0xff]! ^
+      t4![lo >>> 24]! ^
+      t3![bytes[i + 4]!]! ^
+      t2![bytes[i + 5]!]! ^
+      t1![bytes[i + 6]!]! ^
+      t0![bytes[i + 7]!]!;
   }
-  for (; i < n; i++) c = t[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  for (; i < n; i++) c = t0![(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
 }
