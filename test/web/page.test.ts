@@ -2,7 +2,7 @@
 // from the current sources, served by the `ui` command's server, and fed real documents from
 // ../shared/vectors through its file inputs. Running the library in the browser is also the proof
 // that the entry the page imports (src/index.ts) pulls in nothing from `node:`.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -12,8 +12,9 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/cli/commands/demo.js';
 import { startUiServer, type UiServer } from '../../src/cli/commands/ui.js';
+import { run as runVerify } from '../../src/cli/commands/verify.js';
 import type { CliContext } from '../../src/cli/context.js';
-import { detectDocumentInput, isEnclaveVerifyError, verifyAttestation } from '../../src/index.js';
+import { detectDocumentInput, isEnclaveVerifyError } from '../../src/index.js';
 
 const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
 const VECTORS = fileURLToPath(new URL('../../../shared/vectors/', import.meta.url));
@@ -128,15 +129,25 @@ async function pcrRows(
   );
 }
 
-/** What the library itself says in Node for the same input: the page must say the same. */
-async function libraryRefusal(bytes: Uint8Array, at: Date): Promise<{ code: string; message: string }> {
-  try {
-    await verifyAttestation(bytes, { currentDate: at });
-  } catch (e) {
-    if (isEnclaveVerifyError(e)) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error('the library accepted the document');
+/** What `enclave-verify verify --json` says about the same file: the page must say the same. */
+async function cliRefusal(file: string, ...flags: string[]): Promise<{ code: string; message: string }> {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (c) => {
+    text += String(c);
+  });
+  const ctx: CliContext = {
+    stdout: out,
+    stderr: new PassThrough(),
+    stdin: new PassThrough(),
+    env: {},
+    cwd: PROJECT,
+  };
+  const exit = await runVerify([file, '--json', ...flags], ctx);
+  const result = JSON.parse(text) as { ok: boolean; code?: string; message?: string };
+  expect(exit).toBe(1);
+  expect(result.ok).toBe(false);
+  return { code: result.code ?? '', message: result.message ?? '' };
 }
 
 /**
@@ -247,11 +258,10 @@ describe('verifier page in Chromium', () => {
     // Same document at "now": its 3-hour leaf has long expired. Same code as the library in Node.
     await page.check('#at-now');
     const late = await verify(page);
-    const bytes = new Uint8Array(readFileSync(vector(`nitro/${doc.file}`)));
-    const expectedRefusal = await libraryRefusal(bytes, new Date());
+    const cli = await cliRefusal(vector(`nitro/${doc.file}`), '--at', 'now');
     expect(late.state).toBe('bad');
-    expect(late.code).toBe(expectedRefusal.code);
-    expect(late.code).toBe('ERR_CERT_EXPIRED');
+    expect(cli.code).toBe('ERR_CERT_EXPIRED');
+    expect(late.code).toBe(cli.code);
     const leafCovers = await page.$eval(
       '#chain-list li:last-child',
       (l) => (l as HTMLElement).dataset.covers,
@@ -272,11 +282,14 @@ describe('verifier page in Chromium', () => {
     });
     await page.check('#at-document');
     const v = await verify(page);
-    const lib = await libraryRefusal(bytes, new Date(doc.timestamp));
+    const tmp = mkdtempSync(join(tmpdir(), 'ev-tampered-'));
+    writeFileSync(join(tmp, 'tampered.cbor'), bytes);
+    const cli = await cliRefusal(join(tmp, 'tampered.cbor'), '--at', 'document');
+    rmSync(tmp, { recursive: true, force: true });
     expect(v.state).toBe('bad');
     expect(v.code).toBe('ERR_SIGNATURE_INVALID');
-    expect(lib.code).toBe('ERR_SIGNATURE_INVALID');
-    expect(await page.textContent('#verdict .verdict-error')).toBe(`ERR_SIGNATURE_INVALID: ${lib.message}`);
+    expect(cli.code).toBe('ERR_SIGNATURE_INVALID');
+    expect(await page.textContent('#verdict .verdict-error')).toBe(`ERR_SIGNATURE_INVALID: ${cli.message}`);
     await page.screenshot({ path: join(SCREENSHOTS, 'tampered-signature.png'), fullPage: true });
     await page.close();
   });
@@ -287,8 +300,10 @@ describe('verifier page in Chromium', () => {
     await page.setInputFiles('#doc-file', vector(`nitro/${doc.file}`));
     await page.check('#at-document');
     const v = await verify(page);
+    const cli = await cliRefusal(vector(`nitro/${doc.file}`), '--at', 'document');
     expect(v.state).toBe('bad');
     expect(v.code).toBe('ERR_DEBUG_MODE');
+    expect(await page.textContent('#verdict .verdict-error')).toBe(`${cli.code}: ${cli.message}`);
     expect(await page.textContent('#pcr-table tr[data-pcr="0"] .actual')).toContain('all zero: debug mode');
     await page.screenshot({ path: join(SCREENSHOTS, 'debug-mode.png'), fullPage: true });
     await page.check('#allow-debug');
