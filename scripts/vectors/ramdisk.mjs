@@ -118,7 +118,7 @@ printf 'long' > "usr/${LONG}" && ln -s "usr/${LONG}" "link-${LONG}"
 printf 'data' > usr/bin/tool && chmod 755 usr/bin/tool && ln usr/bin/tool usr/bin/tool-hard
 printf 'ID=app\\n' > etc/os-release
 cd ..
-${TAR} --format=pax -C app -cf app.tar .
+${TAR} --format=pax --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime -C app -cf app.tar .
 mkdir -p ov1/etc && printf 'ID=enclaveos\\n' > ov1/etc/os-release && chmod 640 ov1/etc/os-release
 ${TAR} --format=ustar --owner=0 --group=0 -C ov1 -cf ov1.tar etc/os-release
 mkdir -p ov2/usr/bin && ln -s /bootproofd ov2/usr/bin/tool
