@@ -8,6 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EnclaveVerifyError } from '../../errors.js';
+import { expectedPcrsFromEif, expectedPcrsFromParts } from '../../measure/node/parts.js';
 import { MAX_INPUT_BYTES } from '../../parse/limits.js';
 import { decodeDocumentInput } from '../../parse/input.js';
 import {
@@ -30,6 +31,10 @@ export const VERIFY_FLAGS = {
   pcr: { type: 'string', multiple: true },
   'expect-pcrs': { type: 'string' },
   target: { type: 'string' },
+  eif: { type: 'string' },
+  kernel: { type: 'string' },
+  cmdline: { type: 'string' },
+  ramdisk: { type: 'string', multiple: true },
   nonce: { type: 'string' },
   'user-data': { type: 'string' },
   'public-key': { type: 'string' },
@@ -57,6 +62,9 @@ options:
   --expect-pcrs FILE    expected PCRs from nitro-cli/describe-eif JSON, eif_build .pcrs, 'PCRn: hex'
                         lines, a {"0": hex} map, or a Caution canary config
   --target ID           target of a canary config given to --expect-pcrs
+  --eif FILE            expected PCR0/1/2 (and 8 if signed) measured from this EIF
+  --kernel FILE --cmdline STRING --ramdisk FILE...
+                        expected PCR0/1/2 measured from the parts eif_build would assemble
   --nonce VALUE         expected nonce: HEX, base64:B64, text:STRING or file:PATH
   --user-data VALUE     expected user data (same forms)
   --public-key VALUE    expected public key (same forms)
@@ -223,6 +231,32 @@ export async function assembleExpectations(
     const pcrs = parseExpectedPcrs(text, target === undefined ? {} : { target });
     sources.push({ flag: '--expect-pcrs', describe: target ? `${file} (target ${target})` : file, pcrs });
   }
+  // Measured sources: the description names every measured part and its size.
+  const eif = values.eif as string | undefined;
+  if (eif !== undefined) {
+    const m = await expectedPcrsFromEif(resolve(ctx.cwd, eif));
+    sources.push({
+      flag: '--eif',
+      describe: m.description.filter((d) => !d.startsWith('PCR')).join(', '),
+      pcrs: m.expected,
+    });
+  }
+  const ramdisks = (values.ramdisk as string[] | undefined) ?? [];
+  if (values.kernel !== undefined || values.cmdline !== undefined || ramdisks.length > 0) {
+    if (values.kernel === undefined || values.cmdline === undefined || ramdisks.length === 0) {
+      throw usage('measuring expected PCRs from parts needs --kernel, --cmdline and at least one --ramdisk');
+    }
+    const m = await expectedPcrsFromParts({
+      kernel: resolve(ctx.cwd, values.kernel as string),
+      cmdline: values.cmdline as string,
+      ramdisks: ramdisks.map((r) => resolve(ctx.cwd, r)),
+    });
+    sources.push({
+      flag: '--kernel',
+      describe: m.description.filter((d) => !d.startsWith('PCR')).join(', '),
+      pcrs: m.expected,
+    });
+  }
   return sources;
 }
 
@@ -237,9 +271,11 @@ export async function assembleExpectations(
 export async function verifyOptionsFromFlags(
   values: VerifyFlagValues,
   ctx: CliContext,
+  sourcesOut?: ExpectationSource[],
 ): Promise<VerifyOptions> {
   const options: VerifyOptions = {};
   const sources = await assembleExpectations(values, ctx);
+  sourcesOut?.push(...sources);
   if (sources.length > 0) options.expectedPcrs = mergeExpectedPcrs(...sources.map((s) => s.pcrs));
   const roots = (values.root as string[] | undefined) ?? [];
   if (roots.length > 0)
@@ -286,10 +322,20 @@ export const run: Command = async (argv, ctx) => {
     return EXIT.VERIFIED;
   }
   if (positionals.length !== 1) throw usage('give exactly one document: a file path or - for stdin');
-  const options = await verifyOptionsFromFlags(values, ctx);
+  const sources: ExpectationSource[] = [];
+  const options = await verifyOptionsFromFlags(values, ctx, sources);
   const bytes = decodeDocumentInput(await readInputArgument(positionals[0]!, ctx));
   const report = await checkAttestation(bytes, options);
-  if (values.json) ctx.stdout.write(`${JSON.stringify(verificationJson(report))}\n`);
-  else ctx.stdout.write(renderVerificationText(report));
+  // Say what measured expectations were computed from (EIF sections or part files, with sizes).
+  const measured = sources.filter((s) => s.flag === '--eif' || s.flag === '--kernel');
+  if (values.json) {
+    const extra = measured.length
+      ? { measuredFrom: measured.map((s) => ({ flag: s.flag, describe: s.describe })) }
+      : {};
+    ctx.stdout.write(`${JSON.stringify({ ...verificationJson(report), ...extra })}\n`);
+  } else {
+    ctx.stdout.write(renderVerificationText(report));
+    for (const s of measured) ctx.stdout.write(`expected PCRs measured from ${s.describe}\n`);
+  }
   return report.ok ? EXIT.VERIFIED : exitCodeFor(report.error);
 };

@@ -7,27 +7,29 @@
  */
 import { Worker } from 'node:worker_threads';
 
-// Runs inside the worker (CommonJS, node:crypto). Protocol:
+// Runs inside the worker. Protocol:
 //   {op:'data', slot, len}  hash that slot of the ring, answer {op:'free', slot}
 //   {op:'mark'}             remember the digest of everything so far (PCR1's prefix)
 //   {op:'finish'}           answer {op:'done', digest, mark}
+// Dynamic import() works whether the eval'd source runs as CommonJS or, when the parent was
+// started with --input-type=module (inherited through execArgv), as an ES module.
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const ring = new Uint8Array(workerData.ring);
-const slotSize = workerData.slotSize;
-const h = createHash('sha384');
-let mark = null;
-parentPort.on('message', (m) => {
-  if (m.op === 'data') {
-    h.update(ring.subarray(m.slot * slotSize, m.slot * slotSize + m.len));
-    parentPort.postMessage({ op: 'free', slot: m.slot });
-  } else if (m.op === 'mark') {
-    mark = h.copy().digest();
-  } else if (m.op === 'finish') {
-    const markDigest = mark ?? h.copy().digest();
-    parentPort.postMessage({ op: 'done', digest: h.digest(), mark: markDigest });
-  }
+Promise.all([import('node:worker_threads'), import('node:crypto')]).then(([{ parentPort, workerData }, { createHash }]) => {
+  const ring = new Uint8Array(workerData.ring);
+  const slotSize = workerData.slotSize;
+  const h = createHash('sha384');
+  let mark = null;
+  parentPort.on('message', (m) => {
+    if (m.op === 'data') {
+      h.update(ring.subarray(m.slot * slotSize, m.slot * slotSize + m.len));
+      parentPort.postMessage({ op: 'free', slot: m.slot });
+    } else if (m.op === 'mark') {
+      mark = h.copy().digest();
+    } else if (m.op === 'finish') {
+      const markDigest = mark ?? h.copy().digest();
+      parentPort.postMessage({ op: 'done', digest: h.digest(), mark: markDigest });
+    }
+  });
 });
 `;
 
