@@ -98,8 +98,10 @@ async function handle(
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
     if (size > MAX_REQUEST_BYTES) {
+      // Answer first, then drop the connection rather than read the rest of the upload.
+      res.once('finish', () => req.destroy());
+      res.setHeader('connection', 'close');
       send(res, 413, { errors: [`request body over ${MAX_REQUEST_BYTES} bytes`] });
-      req.destroy();
       return;
     }
     chunks.push(chunk as Buffer);
