@@ -4,7 +4,15 @@
  * CLI runs; this file only gathers inputs and displays the outcome.
  */
 import './styles.css';
-import { decodeAttestation, detectDocumentInput, measureEifBytes, probeDeployment, toHex } from '../index.js';
+import {
+  decodeAttestation,
+  describeManifest,
+  detectDocumentInput,
+  type ManifestView,
+  measureEifBytes,
+  probeDeployment,
+  toHex,
+} from '../index.js';
 import {
   acceptDrops,
   MAX_DOCUMENT_FILE,
@@ -44,7 +52,7 @@ const eifFile = byId('eif-file', HTMLInputElement);
 const eifResult = byId('eif-result', HTMLDivElement);
 
 /** The document as last loaded, raw bytes of the COSE_Sign1 after removing its encoding. */
-let loaded: { bytes: Uint8Array; source: string } | undefined;
+let loaded: { bytes: Uint8Array; source: string; manifest?: ManifestView } | undefined;
 /** Expected PCRs as last parsed; `undefined` when the field is empty. */
 let expected: ExpectedInput | undefined;
 let expectedError: unknown;
@@ -60,7 +68,9 @@ function loadDocument(input: Uint8Array, source: string): void {
   try {
     const { bytes, format } = detectDocumentInput(input);
     const doc = decodeAttestation(bytes);
-    loaded = { bytes, source };
+    // Endpoint JSON may carry the (unsigned) manifest next to the document: keep it for display.
+    const manifest = format === 'json' ? manifestOf(input) : undefined;
+    loaded = { bytes, source, ...(manifest ? { manifest } : {}) };
     setStatus(
       docStatus,
       `Loaded ${source}: ${bytes.length} bytes (${FORMAT_NAMES[format]}), module ${doc.moduleId}, signed ${doc.timestamp.toISOString()}. Not verified yet.`,
@@ -69,6 +79,16 @@ function loadDocument(input: Uint8Array, source: string): void {
   } catch (error) {
     const { code, message } = describeError(error);
     setStatus(docStatus, `${source}: ${code}: ${message}`, 'error');
+  }
+}
+
+function manifestOf(input: Uint8Array): ManifestView | undefined {
+  try {
+    const json = JSON.parse(new TextDecoder().decode(input)) as { manifest?: unknown };
+    const view = describeManifest(json.manifest);
+    return view && Object.keys(json.manifest as object).length > 0 ? view : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -156,6 +176,7 @@ async function runVerification(): Promise<void> {
       expected: expected?.values,
       allowDebug: allowDebug.checked,
       trustedRoots: trustedRoots(),
+      manifest: loaded.manifest,
     });
     showVerdict(verdict, outcome.verdict);
     report.replaceChildren(renderReport(outcome));

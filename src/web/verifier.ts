@@ -9,6 +9,7 @@ import {
   EnclaveVerifyError,
   type DeploymentProbe,
   type ExpectedPcrs,
+  type ManifestView,
   parseExpectedPcrs,
   parseTlsBinding,
   toHex,
@@ -82,6 +83,8 @@ export interface Outcome {
   report: VerificationReport | undefined;
   atLabel: string;
   probe: DeploymentProbe | undefined;
+  /** Unsigned manifest sent with the document (endpoint answer or pasted endpoint JSON). */
+  manifest: ManifestView | undefined;
 }
 
 /** Options of {@link verifyDocument}. */
@@ -91,6 +94,8 @@ export interface VerifyDocumentOptions {
   allowDebug: boolean;
   /** PEM roots replacing the pinned AWS root (testing only); undefined for the pinned root. */
   trustedRoots: string[] | undefined;
+  /** Manifest that came with a pasted or loaded endpoint JSON. */
+  manifest?: ManifestView | undefined;
   /** Set for the endpoint flow: the probe's verdict stands; the report is re-derived for display. */
   probe?: DeploymentProbe;
 }
@@ -115,6 +120,7 @@ export async function verifyDocument(
   options: VerifyDocumentOptions,
 ): Promise<Outcome> {
   const probe = options.probe;
+  const manifest = probe?.manifest ?? options.manifest;
   let report: VerificationReport | undefined;
   if (bytes) {
     report = await checkAttestation(bytes, {
@@ -153,6 +159,7 @@ export async function verifyDocument(
       report,
       atLabel,
       probe,
+      manifest,
     };
   }
   const { code, message } = describeError(
@@ -171,6 +178,7 @@ export async function verifyDocument(
     report,
     atLabel,
     probe,
+    manifest,
   };
 }
 
@@ -255,8 +263,7 @@ function renderUserData(doc: AttestationDocument, probe: DeploymentProbe | undef
   );
 }
 
-function renderManifest(probe: DeploymentProbe): HTMLElement | null {
-  const m = probe.manifest;
+function renderManifest(m: ManifestView | undefined): HTMLElement | null {
   if (!m) return null;
   return h(
     'section',
@@ -316,7 +323,7 @@ export function renderReport(outcome: Outcome): HTMLElement {
       outcome.probe?.maxAgeMs,
       toHex,
     ),
-    outcome.probe ? renderManifest(outcome.probe) : null,
+    renderManifest(outcome.manifest),
     renderChecks(report),
   );
 }

@@ -400,6 +400,18 @@ describe('verifier page in Chromium', () => {
       expect(v.state, name).toBe('ok');
       expect(await page.textContent('#module-id')).toBe(moduleId);
     }
+    // An endpoint answer pasted with its manifest: shown, and labelled as not signed.
+    await page.fill(
+      '#doc-text',
+      JSON.stringify({
+        document: bytes.toString('base64'),
+        manifest: { app_source: { url: 'https://git.example/app.git', commit: 'abc123' } },
+      }),
+    );
+    expect((await verify(page)).state).toBe('ok');
+    expect(await page.textContent('#manifest-heading')).toBe('Build manifest (NOT signed)');
+    expect(await page.textContent('.manifest pre')).toContain('https://git.example/app.git');
+
     // Dropping a file on the drop zone loads it like the file picker.
     await page.evaluate((b64) => {
       const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
