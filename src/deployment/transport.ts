@@ -107,7 +107,10 @@ export function tooLarge(url: string, maxBytes: number): EnclaveVerifyError {
  * const result = await verifyDeployment('https://enclave.example', { transport: fetchTransport() });
  * ```
  */
-export function fetchTransport(fetchImpl: typeof fetch = globalThis.fetch): DeploymentTransport {
+export function fetchTransport(
+  // Called through the global each time: a detached `fetch` bound to another object throws in browsers.
+  fetchImpl: typeof fetch = (input, init) => globalThis.fetch(input, init),
+): DeploymentTransport {
   return async (request) => {
     const response = await fetchImpl(request.url, {
       method: 'POST',

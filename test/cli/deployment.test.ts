@@ -119,6 +119,16 @@ describe('one check', () => {
     expect(await verify(wrongTime, tampered.ctx)).toBe(1);
   });
 
+  test('--report on a failure without a document still records inputs, time and the error', async () => {
+    const c = capture(dir);
+    expect(await run(['http://127.0.0.1:1', '--report', 'failed.md', '--timeout', '2s'], c.ctx)).toBe(1);
+    const md = await readFile(join(dir, 'failed.md'), 'utf8');
+    expect(md).toContain('**Verdict:** REJECTED (ERR_HTTP)');
+    expect(md).toContain('| Error code | `ERR_HTTP` |');
+    expect(md).toContain('No document was received.');
+    expect(md).toContain('There is no document to re-check.');
+  });
+
   test('a rejected check: exit 1, REJECTED verdict with the code, error on stderr', async () => {
     const c = capture(dir);
     const argv = [demo.origin, '--root', 'root.pem', '--ca', 'tls.pem', '--pcr', `0=${'ab'.repeat(48)}`];
