@@ -5,12 +5,12 @@
 import { EnclaveVerifyError } from '../errors.js';
 import { crc32 } from '../util/crc32.js';
 import {
+  checkSectionHeader,
   EIF_CRC_OFFSET,
   EIF_HEADER_SIZE,
   EIF_SECTION_HEADER_SIZE,
   type EifHeader,
   type EifSection,
-  checkSectionHeader,
   finishSectionRules,
   newSectionRules,
   parseEifHeader,
@@ -19,7 +19,7 @@ import {
 import { type EifMetadata, MAX_METADATA_SECTION, parseEifMetadata } from './metadata.js';
 import { type EifPcrs, PcrMeasurer } from './pcr.js';
 import type { HasherFactory } from './sha384.js';
-import { type EifSignatureCheck, MAX_SIGNATURE_SECTION, checkEifSignature } from './signature.js';
+import { checkEifSignature, type EifSignatureCheck, MAX_SIGNATURE_SECTION } from './signature.js';
 
 /** Everything measured and checked in one EIF. */
 export interface EifMeasurement {

@@ -11,9 +11,9 @@ import {
   EIF_FLAG_ARM64,
   EIF_HEADER_SIZE,
   EIF_SECTION_HEADER_SIZE,
-  type SectionKind,
   encodeEifHeader,
   encodeSectionHeader,
+  type SectionKind,
 } from './eif-format.js';
 import { pcrsFromParts } from './pcr.js';
 import type { HasherFactory } from './sha384.js';

@@ -6,7 +6,7 @@
  */
 import { utf8 } from '../util/bytes.js';
 import type { HasherFactory } from './sha384.js';
-import { type Hasher, createSha384 } from './sha384.js';
+import { createSha384, type Hasher } from './sha384.js';
 
 /** Length of a SHA-384 PCR value. */
 export const PCR_LENGTH = 48;

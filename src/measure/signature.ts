@@ -9,7 +9,7 @@
 import { EnclaveVerifyError } from '../errors.js';
 import { bytesEqual, concatBytes } from '../util/bytes.js';
 import { type CborItem, decodeCbor, encodeCbor, mapEntries } from './cbor.js';
-import { pemCertificateToDer, signingCertificateFacts, type SigningCertificateFacts } from './certificate.js';
+import { pemCertificateToDer, type SigningCertificateFacts, signingCertificateFacts } from './certificate.js';
 import { pcrOfBytes } from './pcr.js';
 
 /** One entry of the signature section. */

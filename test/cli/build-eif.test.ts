@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { run } from '../../src/cli/commands/build-eif.js';
-import { measureEifFile } from '../../src/measure/node/measure-file.js';
 import { measurementsRecord } from '../../src/measure/format.js';
+import { measureEifFile } from '../../src/measure/node/measure-file.js';
 import { type Case, OFFICIAL, runCommand } from './measure-support.js';
 
 const cases = JSON.parse(readFileSync(new URL('expected.json', OFFICIAL), 'utf8')) as Case[];

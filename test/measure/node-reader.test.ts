@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { toHex } from '../../src/util/bytes.js';
 import { formatNitroCli } from '../../src/measure/format.js';
 import { measureEifFile } from '../../src/measure/node/measure-file.js';
 import { expectedPcrsFromEif, expectedPcrsFromParts } from '../../src/measure/node/parts.js';
+import { toHex } from '../../src/util/bytes.js';
 
 const OFFICIAL = new URL('../../../shared/vectors/eif/official/', import.meta.url);
 interface Case {

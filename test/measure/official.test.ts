@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { toHex } from '../../src/util/bytes.js';
-import { sha256 } from '../../src/util/digest.js';
 import { measureEifBytes } from '../../src/measure/eif-reader.js';
 import { buildEifBytes } from '../../src/measure/eif-writer.js';
 import { describeEif, formatNitroCli } from '../../src/measure/format.js';
 import { eifBuildMetadata } from '../../src/measure/metadata.js';
 import { pcrsFromParts } from '../../src/measure/pcr.js';
+import { toHex } from '../../src/util/bytes.js';
+import { sha256 } from '../../src/util/digest.js';
 
 const OFFICIAL = new URL('../../../shared/vectors/eif/official/', import.meta.url);
 

@@ -2,11 +2,12 @@
  * `enclave-verify pcr`: one PCR value computed as `nitro-cli pcr` does, from a file, a
  * signing certificate (PCR8) or a raw string (PCR3 role ARN, PCR4 instance id).
  */
+
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createHash } from 'node:crypto';
 import { EnclaveVerifyError } from '../../errors.js';
 import { pemCertificateToDer } from '../../measure/certificate.js';
 import { extendPcr, pcrOfBytes, pcrOfString } from '../../measure/pcr.js';

@@ -2,7 +2,7 @@
  * SHA-384 through node:crypto (OpenSSL, several times faster than the pure version), in
  * the {@link Hasher} shape the measure module uses.
  */
-import { type Hash, createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { Hasher } from '../sha384.js';
 
 class NodeSha384 implements Hasher {

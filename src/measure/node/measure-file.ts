@@ -10,25 +10,25 @@ import { open } from 'node:fs/promises';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { EnclaveVerifyError } from '../../errors.js';
 import {
+  checkSectionHeader,
   EIF_CRC_OFFSET,
   EIF_HEADER_SIZE,
   EIF_SECTION_HEADER_SIZE,
   type EifSection,
-  checkSectionHeader,
   finishSectionRules,
   newSectionRules,
   parseEifHeader,
   planEifLayout,
 } from '../eif-format.js';
 import {
-  type EifMeasurement,
-  type MeasureEifOptions,
   checkSmallSectionSize,
+  type EifMeasurement,
   finishEifMeasurement,
+  type MeasureEifOptions,
 } from '../eif-reader.js';
-import { type EifPcrs, PcrMeasurer, extendPcr } from '../pcr.js';
-import { HashWorkerPool } from './hash-workers.js';
+import { type EifPcrs, extendPcr, PcrMeasurer } from '../pcr.js';
 import { nodeSha384 } from './hash.js';
+import { HashWorkerPool } from './hash-workers.js';
 
 /** Options of {@link measureEifFile}. */
 export interface MeasureEifFileOptions extends Omit<MeasureEifOptions, 'hasher'> {

@@ -19,7 +19,7 @@ import {
   eifSignatureSection,
   planEifSections,
 } from '../eif-writer.js';
-import { MAX_CUSTOM_METADATA_FILE, eifBuildMetadata } from '../metadata.js';
+import { eifBuildMetadata, MAX_CUSTOM_METADATA_FILE } from '../metadata.js';
 import { type EifPcrs, PcrMeasurer, pcrOfBytes } from '../pcr.js';
 import { coseAlgForCurve } from '../signature.js';
 import { nodeSha384 } from './hash.js';
