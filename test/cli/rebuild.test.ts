@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliContext } from '../../src/cli/context.js';
 import { run as ramdisk } from '../../src/cli/commands/ramdisk.js';
 import { run as rebuild } from '../../src/cli/commands/rebuild.js';
+import { createTestPki, issueAttestation } from '../../src/forge/index.js';
 import { formatPcrsLines } from '../../src/measure/format.js';
 import { pcrsFromParts } from '../../src/measure/pcr.js';
 import { CAUTION_CMDLINE } from '../../src/rebuild/caution.js';
@@ -161,6 +162,42 @@ describe('enclave-verify rebuild / ramdisk against the real pipeline', () => {
     expect(osr.map((e) => e.dataIn)).toEqual(['usr/lib/os-release', 'usr/lib/os-release']);
     const human = await cli(['ramdisk', 'ls', 'out/rootfs.cpio'], dir);
     expect(human.out).toMatch(/^symlink 0777 0:0 +7 -\s+bin -> usr\/bin$/m);
+  });
+
+  it('compares with the PCRs of an attestation document and lists the EIF ramdisk', async () => {
+    const expected = pcrsFromParts({ kernel, cmdline: CAUTION_CMDLINE, ramdisks: [refGz] });
+    const pki = await createTestPki();
+    const good = await issueAttestation(pki, {
+      pcrs: { 0: expected.pcr0, 1: expected.pcr1, 2: expected.pcr2 },
+    });
+    const bad = await issueAttestation(pki, {
+      pcrs: { 0: new Uint8Array(48).fill(7), 1: expected.pcr1, 2: expected.pcr2 },
+    });
+    writeFileSync(`${dir}/good.cbor`, good);
+    writeFileSync(`${dir}/bad.cbor`, bad);
+    const args = [
+      'rebuild',
+      '--recipe',
+      'caution',
+      '--app',
+      'app.tar',
+      '--overlay',
+      'ov1.tar',
+      '--overlay',
+      'ov2.tar',
+    ];
+    const ok = await cli([...args, '--kernel', 'bzImage', '--out', 'out-doc', '--expect', 'good.cbor'], dir);
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toContain('PCR0 matches');
+    const ko = await cli([...args, '--kernel', 'bzImage', '--out', 'out-doc2', '--expect', 'bad.cbor'], dir);
+    expect(ko.code).toBe(1);
+    expect(ko.out).toContain(`PCR0 DIFFERS: expected ${'07'.repeat(48)}`);
+    expect(ko.err).toContain('ERR_PCR_MISMATCH');
+    const fromEif = await cli(['ramdisk', 'ls', 'out-doc/enclave.eif', '--json'], dir);
+    const fromGz = await cli(['ramdisk', 'ls', 'ref.cpio.gz', '--json'], dir);
+    expect(JSON.parse(fromEif.out).ramdisks[0].entries).toEqual(JSON.parse(fromGz.out).ramdisks[0].entries);
+    const diff = await cli(['ramdisk', 'diff', 'out-doc/enclave.eif', 'ref.cpio'], dir);
+    expect([diff.code, diff.out]).toEqual([0, 'identical\n']);
   });
 
   it('refuses bad usage and unsafe archives with the right codes', async () => {
