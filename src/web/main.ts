@@ -56,6 +56,8 @@ let loaded: { bytes: Uint8Array; source: string; manifest?: ManifestView } | und
 /** Expected PCRs as last parsed; `undefined` when the field is empty. */
 let expected: ExpectedInput | undefined;
 let expectedError: unknown;
+/** Why the last document input could not be read, shown again when Verify is pressed. */
+let loadError: unknown;
 
 function setStatus(el: HTMLElement, text: string, kind: 'ok' | 'error' | '' = ''): void {
   el.textContent = text;
@@ -65,6 +67,7 @@ function setStatus(el: HTMLElement, text: string, kind: 'ok' | 'error' | '' = ''
 /** Remove the input's encoding and decode (unverified) for a one-line preview. */
 function loadDocument(input: Uint8Array, source: string): void {
   loaded = undefined;
+  loadError = undefined;
   try {
     const { bytes, format } = detectDocumentInput(input);
     const doc = decodeAttestation(bytes);
@@ -77,6 +80,7 @@ function loadDocument(input: Uint8Array, source: string): void {
       'ok',
     );
   } catch (error) {
+    loadError = error;
     const { code, message } = describeError(error);
     setStatus(docStatus, `${source}: ${code}: ${message}`, 'error');
   }
@@ -108,10 +112,9 @@ function readExpected(text: string, source: string): void {
     return;
   }
   try {
-    const target = pcrsTargetRow.hidden ? undefined : pcrsTarget.value || undefined;
-    const parsed = parseExpectedInput(text, target);
+    // Keep the target picked so far when the config still has it (the reader falls back to the first).
+    const parsed = parseExpectedInput(text, pcrsTarget.value || undefined);
     if (parsed.targets.length > 1) {
-      const previous = pcrsTarget.value;
       pcrsTarget.replaceChildren(
         ...parsed.targets.map((t) => {
           const option = document.createElement('option');
@@ -120,7 +123,7 @@ function readExpected(text: string, source: string): void {
           return option;
         }),
       );
-      if (parsed.targets.some((t) => t.id === previous)) pcrsTarget.value = previous;
+      pcrsTarget.value = parsed.target ?? '';
       pcrsTargetRow.hidden = false;
     } else {
       pcrsTargetRow.hidden = true;
@@ -152,13 +155,11 @@ function atChoice(): 'now' | 'document' {
 
 async function runVerification(): Promise<void> {
   if (!loaded) {
-    showVerdict(verdict, {
-      state: 'bad',
-      title: 'Nothing to verify',
-      code: 'ERR_USAGE',
-      message: 'no attestation document is loaded; drop, choose or paste one first',
-      lines: [],
-    });
+    const { code, message } =
+      loadError === undefined
+        ? { code: 'ERR_USAGE', message: 'no attestation document is loaded; drop, choose or paste one first' }
+        : describeError(loadError);
+    showVerdict(verdict, { state: 'bad', title: 'Not verified', code, message, lines: [] });
     report.replaceChildren();
     return;
   }
@@ -235,27 +236,34 @@ async function runEndpoint(): Promise<void> {
   }
 }
 
-docFile.addEventListener('change', async () => {
-  const file = docFile.files?.[0];
-  if (!file) return;
+async function loadDocumentFile(file: File): Promise<void> {
   docText.value = '';
   const read = await readFileCapped(file, MAX_DOCUMENT_FILE);
-  if (read.ok) loadDocument(read.bytes, read.name);
-  else setStatus(docStatus, read.message, 'error');
+  if (read.ok) {
+    loadDocument(read.bytes, read.name);
+    return;
+  }
+  // Never leave an earlier document in place behind a refused one.
+  loaded = undefined;
+  loadError = read.error;
+  setStatus(docStatus, `${file.name}: ${read.error.code}: ${read.error.message}`, 'error');
+}
+
+docFile.addEventListener('change', () => {
+  const file = docFile.files?.[0];
+  if (file) void loadDocumentFile(file);
 });
 
-acceptDrops(docDrop, async (file) => {
+acceptDrops(docDrop, (file) => {
   docFile.value = '';
-  docText.value = '';
-  const read = await readFileCapped(file, MAX_DOCUMENT_FILE);
-  if (read.ok) loadDocument(read.bytes, read.name);
-  else setStatus(docStatus, read.message, 'error');
+  void loadDocumentFile(file);
 });
 
 docText.addEventListener('input', () => {
   docFile.value = '';
   if (docText.value.trim() === '') {
     loaded = undefined;
+    loadError = undefined;
     setStatus(docStatus, '');
     return;
   }
@@ -273,7 +281,9 @@ pcrsFile.addEventListener('change', async () => {
   if (!file) return;
   const read = await readFileCapped(file, MAX_PCRS_FILE);
   if (!read.ok) {
-    setStatus(pcrsStatus, read.message, 'error');
+    expected = undefined;
+    expectedError = read.error;
+    setStatus(pcrsStatus, `${file.name}: ${read.error.code}: ${read.error.message}`, 'error');
     return;
   }
   const text = new TextDecoder().decode(read.bytes);
@@ -292,6 +302,7 @@ form.addEventListener('submit', (event) => {
 
 form.addEventListener('reset', () => {
   loaded = undefined;
+  loadError = undefined;
   expected = undefined;
   expectedError = undefined;
   pcrsTargetRow.hidden = true;
@@ -322,7 +333,7 @@ eifFile.addEventListener('change', async () => {
       h(
         'p',
         { class: 'field-status error' },
-        `${read.message}; measure large images with \`enclave-verify measure\``,
+        `${file.name}: ${read.error.code}: ${read.error.message}; measure large images with \`enclave-verify measure\``,
       ),
     );
     return;

@@ -61,8 +61,8 @@ function canaryTargets(text: string): { id: string; name?: string }[] {
 
 /**
  * Parse the expected-PCR field with the library's reader (every format the CLI reads). For a
- * canary config with several targets, `target` picks one; without it the first is used so the
- * picker has something to show.
+ * canary config with several targets, `target` picks one; when it names none of them the first
+ * is used, and `target` in the result says which one the values belong to.
  *
  * @example
  * ```ts
@@ -71,7 +71,8 @@ function canaryTargets(text: string): { id: string; name?: string }[] {
  */
 export function parseExpectedInput(text: string, target: string | undefined): ExpectedInput {
   const targets = canaryTargets(text);
-  const chosen = targets.length > 1 ? (target ?? targets[0]?.id) : undefined;
+  const known = targets.some((t) => t.id === target);
+  const chosen = targets.length > 1 ? (known ? target : targets[0]?.id) : undefined;
   const values = parseExpectedPcrs(text, chosen === undefined ? {} : { target: chosen });
   return { values, targets, ...(chosen === undefined ? {} : { target: chosen }) };
 }

@@ -426,6 +426,16 @@ describe('verifier page in Chromium', () => {
       .toContain('Loaded dropped.cbor: 4461 bytes (raw CBOR)');
     expect((await verify(page)).state).toBe('ok');
 
+    // A file too large to be a document is refused before reading, and never leaves the
+    // earlier document in place to be verified instead.
+    await page.setInputFiles('#doc-file', {
+      name: 'huge.bin',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.alloc(1024 * 1024 + 1),
+    });
+    await expect.poll(() => page.textContent('#doc-status')).toContain('huge.bin: ERR_INPUT_TOO_LARGE');
+    expect((await verify(page)).code).toBe('ERR_INPUT_TOO_LARGE');
+
     // Garbage is refused with the library's own input error, word for word.
     const garbage = 'not a document!';
     let refusal = '';
@@ -437,6 +447,10 @@ describe('verifier page in Chromium', () => {
     expect(refusal).toMatch(/^ERR_INPUT_FORMAT: /);
     await page.fill('#doc-text', garbage);
     expect(await page.textContent('#doc-status')).toBe(`pasted text: ${refusal}`);
+    const refused = await verify(page);
+    expect(refused.code).toBe('ERR_INPUT_FORMAT');
+    expect(await page.textContent('#verdict .verdict-error')).toBe(refusal);
+    expect(await page.$$('#report *')).toEqual([]);
     await page.close();
   });
 

@@ -10,11 +10,15 @@ export const MAX_EIF_FILE = 64 * 1024 * 1024;
 /** Largest expected-PCR file read. */
 export const MAX_PCRS_FILE = 1024 * 1024;
 
+import { EnclaveVerifyError } from '../../index.js';
+
 /** A file read into memory, or why it was not. */
-export type ReadResult = { ok: true; name: string; bytes: Uint8Array } | { ok: false; message: string };
+export type ReadResult =
+  | { ok: true; name: string; bytes: Uint8Array }
+  | { ok: false; error: EnclaveVerifyError };
 
 /**
- * Read a user-chosen file, refusing files above `maxBytes` before reading them.
+ * Read a user-chosen file, refusing files above `maxBytes` (ERR_INPUT_TOO_LARGE) before reading them.
  *
  * @example
  * ```ts
@@ -25,7 +29,10 @@ export async function readFileCapped(file: File, maxBytes: number): Promise<Read
   if (file.size > maxBytes) {
     return {
       ok: false,
-      message: `${file.name} is ${file.size} bytes, more than the ${maxBytes} bytes this field accepts`,
+      error: new EnclaveVerifyError(
+        'ERR_INPUT_TOO_LARGE',
+        `${file.name} is ${file.size} bytes, more than the ${maxBytes} bytes this field accepts; check that this is the right file`,
+      ),
     };
   }
   return { ok: true, name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) };
