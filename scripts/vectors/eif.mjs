@@ -208,15 +208,12 @@ const signed = await valid(
   setU64(ov, at + 4, sigSection.length);
   write('signature-for-other-image.eif', repairCrc(out));
   cases.push({
-    id: 'eif/synthetic/signature-for-other-image',
+    id: 'eif/malformed/signature-for-other-image',
     kind: 'eif',
-    description: 'signed, but the signature covers another PCR0: measured as usual, SignatureCheck false',
+    description:
+      'signed, but the signature covers another PCR0: describe-eif reports SignatureCheck false; a verifier rejects it',
     input: { file: 'signature-for-other-image.eif' },
-    expect: {
-      result: 'accept',
-      pcrs: expectedPcrs(kernel, 'console=ttyS0', [r0], sig.der),
-      describe: { IsSigned: true, SignatureCheck: false, CheckCRC: true },
-    },
+    expect: { result: 'reject', code: 'ERR_EIF_SIGNATURE', class: 'image' },
   });
 }
 

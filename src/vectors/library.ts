@@ -67,6 +67,13 @@ async function eif(c: Extract<VectorCase, { kind: 'eif' }>, io: VectorIo): Promi
     import('../measure/format.js'),
   ]);
   const m = await measureEifBytes(await io.read(new URL(c.input.file, c.base)));
+  if (m.signature && !m.signature.signatureCheck) {
+    // A verifier must not vouch for an image whose signature fails (describe-eif only reports it).
+    throw new EnclaveVerifyError(
+      'ERR_EIF_SIGNATURE',
+      `the EIF's signature does not hold: ${m.signature.reason ?? 'signature check failed'}`,
+    );
+  }
   const pcrs: Record<string, string> = {
     '0': toHex(m.pcrs.pcr0),
     '1': toHex(m.pcrs.pcr1),

@@ -6,10 +6,11 @@
 import { parseArgs } from 'node:util';
 import { EnclaveVerifyError } from '../../errors.js';
 import { libraryExecutor } from '../../vectors/library.js';
-import { commandExecutor } from '../../vectors/node/command.js';
+import { type CommandExecutor, commandExecutor } from '../../vectors/node/command.js';
 import { loadSuite, readCaseFile } from '../../vectors/node/load.js';
 import { type CaseResult, type MatchLevel, runCases, summaryLine } from '../../vectors/runner.js';
-import { parseTemplate } from '../../vectors/template.js';
+import { type CommandTemplate, parseTemplate } from '../../vectors/template.js';
+import type { VectorKind } from '../../vectors/format.js';
 import type { Command } from '../context.js';
 import { EXIT, reportError } from '../context.js';
 
@@ -20,7 +21,10 @@ A directory means its suite.json. Cases whose data is absent (optional files) ar
 
 options:
   --only GLOB         run only cases whose id matches (repeatable; * within a segment, ** across)
-  --command TEMPLATE  run each case with another CLI instead of this library, e.g.
+  --command [KIND=]TEMPLATE
+                      run cases with another CLI instead of this library (repeatable, one per
+                      kind: attestation (the default), eif, ramdisk, expected-pcrs; kinds
+                      without a template are skipped), e.g.
                       'other verify {file} [--root {root}] [--at {at}] [--pcrs {pcrs}] [--nonce {nonce}]'
                       exit 0 = accept, 1 = reject, 2 = rejected input; a JSON object on stdout
                       with "code"/"class" (and PCRs) is compared too. Placeholders: {file} {root}
@@ -48,6 +52,21 @@ function parseDuration(text: string): number {
   return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
 }
 
+const KINDS: readonly VectorKind[] = ['attestation', 'eif', 'ramdisk', 'expected-pcrs'];
+
+/** `--command [KIND=]TEMPLATE`, repeatable; without a kind prefix the template runs attestation cases. */
+function parseCommands(list: string[]): Map<VectorKind, CommandTemplate> {
+  const out = new Map<VectorKind, CommandTemplate>();
+  for (const text of list) {
+    const m = /^([a-z-]+)=([\s\S]*)$/.exec(text);
+    const kind = (m && KINDS.includes(m[1] as VectorKind) ? m[1] : 'attestation') as VectorKind;
+    const source = m && KINDS.includes(m[1] as VectorKind) ? m[2]! : text;
+    if (out.has(kind)) throw usage(`--command given twice for ${kind} cases`);
+    out.set(kind, parseTemplate(source));
+  }
+  return out;
+}
+
 function line(r: CaseResult): string {
   const tag = r.status === 'pass' ? 'ok  ' : r.status === 'fail' ? 'FAIL' : 'skip';
   return `${tag} ${r.id}${r.message ? `: ${r.message}` : ''}`;
@@ -63,7 +82,7 @@ export const run: Command = async (argv, ctx) => {
       strict: true,
       options: {
         only: { type: 'string', multiple: true },
-        command: { type: 'string' },
+        command: { type: 'string', multiple: true },
         match: { type: 'string' },
         jobs: { type: 'string' },
         timeout: { type: 'string' },
@@ -84,32 +103,42 @@ export const run: Command = async (argv, ctx) => {
     if (extra.length) throw usage(`unexpected argument '${extra[0]}'`);
     const match = (values.match ?? 'code') as MatchLevel;
     if (!['code', 'class', 'outcome'].includes(match)) throw usage(`--match must be code, class or outcome`);
-    const jobs = values.jobs === undefined ? (values.command ? 2 : 1) : Number(values.jobs);
+    const commands = parseCommands(values.command ?? []);
+    const jobs = values.jobs === undefined ? (commands.size ? 2 : 1) : Number(values.jobs);
     if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)
       throw usage('--jobs must be an integer from 1 to 64');
     const timeoutMs = values.timeout === undefined ? 60_000 : parseDuration(values.timeout);
-    const template = values.command === undefined ? undefined : parseTemplate(values.command);
 
     const suite = await loadSuite(target, ctx.cwd);
     const only = values.only ?? [];
     let close = async () => {};
     let execute = libraryExecutor({ read: readCaseFile }, { unavailable: suite.unavailable });
-    if (template) {
+    if (commands.size) {
       const [{ AWS_NITRO_ROOT_G1_PEM }, { decodeAttestation }] = await Promise.all([
         import('../../trust/aws-root.js'),
         import('../../parse/document.js'),
       ]);
-      const ex = await commandExecutor(template, {
-        cwd: ctx.cwd,
-        timeoutMs,
-        env: ctx.env,
-        defaultRootPem: AWS_NITRO_ROOT_G1_PEM,
-        documentTime: (bytes) => decodeAttestation(bytes).timestamp,
-      });
-      close = ex.close;
+      const executors = new Map<VectorKind, CommandExecutor>();
+      close = async () => {
+        for (const ex of executors.values()) await ex.close();
+      };
+      for (const [kind, template] of commands) {
+        executors.set(
+          kind,
+          await commandExecutor(template, {
+            cwd: ctx.cwd,
+            timeoutMs,
+            env: ctx.env,
+            defaultRootPem: AWS_NITRO_ROOT_G1_PEM,
+            documentTime: (bytes) => decodeAttestation(bytes).timestamp,
+          }),
+        );
+      }
       execute = async (c) => {
         const missing = suite.unavailable.get(c.id);
-        return missing === undefined ? ex.execute(c) : { result: 'skip', reason: missing };
+        if (missing !== undefined) return { result: 'skip', reason: missing };
+        const ex = executors.get(c.kind);
+        return ex ? ex.execute(c) : { result: 'skip', reason: `no --command for ${c.kind} cases` };
       };
     }
     let report: Awaited<ReturnType<typeof runCases>>;
@@ -118,7 +147,7 @@ export const run: Command = async (argv, ctx) => {
         only,
         jobs,
         match,
-        requireOutputs: template === undefined,
+        requireOutputs: commands.size === 0,
         onResult: (r) => {
           if (!json && (r.status === 'fail' || values.verbose)) ctx.stdout.write(`${line(r)}\n`);
         },
@@ -134,7 +163,9 @@ export const run: Command = async (argv, ctx) => {
         `${JSON.stringify({
           ok: report.failed === 0,
           suite: suite.root.pathname,
-          executor: template ? { command: template.source, match } : { library: 'enclave-verify', match },
+          executor: commands.size
+            ? { commands: Object.fromEntries([...commands].map(([k, t]) => [k, t.source])), match }
+            : { library: 'enclave-verify', match },
           passed: report.passed,
           failed: report.failed,
           skipped: report.skipped,

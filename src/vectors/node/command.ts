@@ -67,18 +67,22 @@ const MEANINGFUL: [Placeholder, Placeholder[]][] = [
 /** Pull PCRs out of the shapes implementations print. */
 function pcrsFrom(json: Record<string, unknown>): Record<string, string> | undefined {
   const out: Record<string, string> = {};
+  const hexOf = (v: unknown) =>
+    typeof v === 'string' && /^[0-9a-fA-F]+$/.test(v) ? v.toLowerCase() : undefined;
   const take = (m: unknown) => {
     if (typeof m !== 'object' || m === null) return;
+    if (Array.isArray(m)) {
+      // A PCR table: [{ index, actual }, ...].
+      for (const row of m as Array<Record<string, unknown>>) {
+        const hex = hexOf(row?.actual ?? row?.value);
+        if (typeof row?.index === 'number' && hex !== undefined) out[String(row.index)] = hex;
+      }
+      return;
+    }
     for (const [k, v] of Object.entries(m as Record<string, unknown>)) {
       const idx = /^(?:PCR)?(\d{1,2})$/i.exec(k)?.[1];
-      if (idx === undefined) continue;
-      const hex =
-        typeof v === 'string'
-          ? v
-          : typeof v === 'object' && v !== null && typeof (v as { actual?: unknown }).actual === 'string'
-            ? (v as { actual: string }).actual
-            : undefined;
-      if (hex !== undefined && /^[0-9a-fA-F]+$/.test(hex)) out[String(Number(idx))] = hex.toLowerCase();
+      const hex = hexOf(typeof v === 'object' && v !== null ? (v as { actual?: unknown }).actual : v);
+      if (idx !== undefined && hex !== undefined) out[String(Number(idx))] = hex;
     }
   };
   take(json.Measurements);
@@ -118,6 +122,10 @@ export function interpretExit(status: number | null, stdout: string, signal?: st
     const out: Outcome = { result: 'accept' };
     const pcrs = json && pcrsFrom(json);
     if (pcrs) out.pcrs = pcrs;
+    // nitro-cli describe-eif output (ours or the official one) is compared as describe data.
+    if (json && 'EifVersion' in json) out.describe = json;
+    if (json && typeof json.entries === 'number') out.entries = json.entries;
+    else if (json && Array.isArray(json.entries)) out.entries = json.entries.length;
     return out;
   }
   if (status === 1 || status === 2) {
@@ -180,15 +188,12 @@ export async function commandExecutor(
         } else if (o.at !== undefined) v.at = new Date(o.at).toISOString();
         if (v.at !== undefined) v.at_ms = String(Date.parse(v.at as string));
         if (o.expectedPcrs) {
-          const single: Record<string, string> = {};
-          for (const [i, val] of Object.entries(o.expectedPcrs)) {
-            if (Array.isArray(val)) {
-              if (val.length !== 1) return { result: 'skip', reason: 'several allowed values for one PCR' };
-              single[i] = val[0]!;
-            } else single[i] = val;
-          }
+          // `{"0": "hex"}`; an index with several allowed values gets a list `{"0": ["a", "b"]}`.
+          const map: Record<string, string | string[]> = {};
+          for (const [i, val] of Object.entries(o.expectedPcrs))
+            map[i] = Array.isArray(val) && val.length === 1 ? val[0]! : val;
           v.pcrs = join(dir, `pcrs-${counter++}.json`);
-          await writeFile(v.pcrs, `${JSON.stringify(single)}\n`);
+          await writeFile(v.pcrs, `${JSON.stringify(map)}\n`);
         }
         if (o.nonce !== undefined) v.nonce = o.nonce;
         if (o.userData !== undefined) v.user_data = o.userData;
