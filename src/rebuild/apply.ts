@@ -221,6 +221,13 @@ export async function extractOverlay(
         e.path,
       );
     }
+    if (e.type === 'file' && existing?.type === 'fifo') {
+      // tar opens the existing name for writing; on a fifo without a reader that fails (ENXIO)
+      throw recipeError(
+        `overlay file '${pathToText(e.path)}' would be written into an existing fifo; tar fails there`,
+        e.path,
+      );
+    }
     if (e.type === 'file' && existing?.type === 'file') {
       // tar opens the existing file with O_TRUNC: the inode, and so every hard link, changes.
       existing.data = e.data;
