@@ -5,7 +5,10 @@
  */
 import type { DeploymentProbe } from '../deployment/verify-deployment.js';
 import { printable } from '../deployment/response.js';
+import { AWS_NITRO_ROOT_G1_SHA256 } from '../trust/aws-root.js';
 import { toBase64, toHex } from '../util/bytes.js';
+import { verificationJson } from './attestation-json.js';
+import { renderVerificationText } from './attestation-text.js';
 
 /** How the check was asked for, as reports state it. */
 export interface DeploymentReportInputs {
@@ -47,11 +50,13 @@ export function verdictLine(probe: DeploymentProbe): string {
       : tls
         ? `; TLS binding ${TLS_WORDS[tls].toLowerCase()}`
         : '';
-  return `VERIFIED: ${probe.endpoint} ${what}${tail}`;
+  const root = probe.verification?.chain.at(-1);
+  const notAws =
+    root && root.sha256 !== AWS_NITRO_ROOT_G1_SHA256
+      ? '; chain to a root YOU supplied, NOT the AWS Nitro root'
+      : '';
+  return `VERIFIED: ${probe.endpoint} ${what}${tail}${notAws}`;
 }
-
-const short = (hex: string | undefined, n = 16): string =>
-  hex === undefined ? '-' : `${hex.slice(0, n)}...`;
 
 /**
  * The human report of one probe.
@@ -83,41 +88,11 @@ export function renderDeploymentText(probe: DeploymentProbe, inputs: DeploymentR
   out.push(`  freshness     at most ${Math.round(probe.maxAgeMs / 1000)} s old`);
   for (const line of inputs.expectations) out.push(`  expectation   ${line}`);
 
-  if (v && v.checks.length > 0) {
-    out.push('', 'Checks');
-    for (const c of v.checks) {
-      out.push(`  ${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(18)} ${printable(c.detail)}`);
-    }
-    if (probe.tlsBinding) {
-      const ok = probe.tlsBinding.status === 'passed';
-      out.push(`  ${ok ? 'ok  ' : '--  '}  ${'tls.binding'.padEnd(18)} ${probe.tlsBinding.summary}`);
-    } else if (probe.error?.code === 'ERR_TLS_BINDING') {
-      out.push(`  FAIL  ${'tls.binding'.padEnd(18)} ${printable(probe.error.message)}`);
-    }
-  }
-
-  if (v?.document) {
-    out.push('', `PCRs (SHA-384)${v.debug ? '  [DEBUG ENCLAVE: PCR0..2 are zero]' : ''}`);
-    out.push(`  ${'PCR'.padEnd(5)} ${'document'.padEnd(22)} ${'expected'.padEnd(22)} result`);
-    for (const row of v.pcrs) {
-      if (row.match === undefined && /^0+$/.test(row.actual ?? '') && row.index > 4) continue;
-      const result = row.match === undefined ? 'not checked' : row.match ? 'match' : 'MISMATCH';
-      const expected = row.expected.length === 0 ? '-' : row.expected.map((e) => short(e)).join(' | ');
-      out.push(
-        `  ${String(row.index).padEnd(5)} ${short(row.actual).padEnd(22)} ${expected.padEnd(22)} ${result}`,
-      );
-    }
-    out.push('  (all-zero PCRs above 4 omitted; the JSON output has every value in full)');
-  }
-
-  if (v && v.chain.length > 0) {
-    out.push('', 'Certificate chain (leaf first)');
-    for (const c of v.chain) {
-      out.push(`  ${c.role.padEnd(12)} ${printable(c.subject)}`);
-      out.push(
-        `  ${''.padEnd(12)} valid ${c.notBefore.toISOString()} .. ${c.notAfter.toISOString()}, SHA-256 ${short(c.sha256, 16)}`,
-      );
-    }
+  if (v) {
+    // The document's own report, as `verify` prints it: fields, PCR table, chain, every check.
+    const [verdict, ...body] = renderVerificationText(v).split('\n');
+    out.push('', `Attestation document: ${printable(verdict ?? '')}`, ...body.map(printable));
+    if (out.at(-1) === '') out.pop();
   }
 
   out.push('', 'TLS binding');
@@ -161,7 +136,6 @@ export function deploymentJson(
   inputs: DeploymentReportInputs,
 ): Record<string, unknown> {
   const v = probe.verification;
-  const doc = v?.document;
   return {
     ok: probe.ok,
     ...(probe.error ? probe.error.toJSON() : {}),
@@ -182,24 +156,7 @@ export function deploymentJson(
           base64: toBase64(probe.document),
         }
       : null,
-    document: doc
-      ? {
-          moduleId: doc.moduleId,
-          timestamp: doc.timestamp.toISOString(),
-          debug: v.debug,
-          nonce: doc.nonce ? toHex(doc.nonce) : null,
-          userData: doc.userData ? toHex(doc.userData) : null,
-          publicKey: doc.publicKey ? toHex(doc.publicKey) : null,
-        }
-      : null,
-    checks: v?.checks ?? [],
-    pcrs: v?.pcrs ?? [],
-    chain:
-      v?.chain.map((c) => ({
-        ...c,
-        notBefore: c.notBefore.toISOString(),
-        notAfter: c.notAfter.toISOString(),
-      })) ?? [],
+    verification: v ? verificationJson(v) : null,
     tlsBinding: probe.tlsBinding
       ? {
           status: probe.tlsBinding.status,

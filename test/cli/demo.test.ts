@@ -46,7 +46,7 @@ describe('demo', () => {
       /^Simulated enclave \(NOT AWS, NOT a real enclave\) listening on https:\/\/127\.0\.0\.1:\d+\/attestation\n/,
     );
     expect(out).toMatch(
-      /\nVERIFIED: https:\/\/127\.0\.0\.1:\d+\/attestation runs the expected enclave image \(3 PCRs match\); TLS channel bound to it\n/,
+      /\nVERIFIED: https:\/\/127\.0\.0\.1:\d+\/attestation runs the expected enclave image \(3 PCRs match\); TLS channel bound to it; chain to a root YOU supplied, NOT the AWS Nitro root\n/,
     );
     expect(out).toContain('  PASSED: the TLS leaf of this connection matches certfp');
     expect(out).toContain('root         CN=enclave-verify TEST root NOT AWS DEMO');
