@@ -87,7 +87,16 @@ export function treeFromCpio(entries: CpioEntry[]): FileTree {
         `cpio member '${pathToText(path)}' is placed under a ${dir.type}`,
       );
     }
-    tree.set(path, inode);
+    try {
+      tree.set(path, inode);
+    } catch (cause) {
+      // a member under a symlink or file: unpacking it would write through or fail
+      throw new EnclaveVerifyError(
+        'ERR_ARCHIVE_MALFORMED',
+        `cpio member '${pathToText(path)}' is placed under something that is not a directory`,
+        { cause },
+      );
+    }
   }
   return tree;
 }
