@@ -486,6 +486,7 @@ describe('verifier page in Chromium', () => {
     // On a phone the result sits below the form: the page brings the verdict into view.
     expect(await page.$eval('#verdict', (el) => el.getBoundingClientRect().top)).toBeGreaterThanOrEqual(0);
     await page.screenshot({ path: join(SCREENSHOTS, 'verified-phone-viewport.png') });
+    await page.locator('section.chain').screenshot({ path: join(SCREENSHOTS, 'chain-phone.png') });
     // Nothing wider than the screen; text on the verdict meets WCAG AA contrast.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     expect(await lowContrastText(page)).toEqual([]);

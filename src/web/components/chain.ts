@@ -39,17 +39,18 @@ export function axisPercent(t: Date, at: Date): number {
   return Math.min(100, Math.max(0, 50 + (50 * x) / HALF_RANGE));
 }
 
-const TICKS: [number, string][] = [
-  [-10 * YEAR, '−10 y'],
-  [-YEAR, '−1 y'],
-  [-30 * DAY, '−30 d'],
-  [-DAY, '−1 d'],
-  [-HOUR, '−1 h'],
-  [HOUR, '+1 h'],
-  [DAY, '+1 d'],
-  [30 * DAY, '+30 d'],
-  [YEAR, '+1 y'],
-  [10 * YEAR, '+10 y'],
+/** Axis ticks; minor ones are hidden on narrow screens where their labels would collide. */
+const TICKS: [number, string, boolean][] = [
+  [-10 * YEAR, '−10 y', true],
+  [-YEAR, '−1 y', false],
+  [-30 * DAY, '−30 d', true],
+  [-DAY, '−1 d', false],
+  [-HOUR, '−1 h', false],
+  [HOUR, '+1 h', false],
+  [DAY, '+1 d', false],
+  [30 * DAY, '+30 d', true],
+  [YEAR, '+1 y', false],
+  [10 * YEAR, '+10 y', true],
 ];
 
 /**
@@ -110,8 +111,11 @@ export function renderChain(certs: readonly ChainCert[], at: Date, atLabel: stri
   const axis = h(
     'div',
     { class: 'axis', 'aria-hidden': 'true' },
-    TICKS.map(([offset, label]) =>
-      place(h('span', { class: 'tick' }, label), axisPercent(new Date(at.getTime() + offset), at)),
+    TICKS.map(([offset, label, minor]) =>
+      place(
+        h('span', { class: minor ? 'tick minor' : 'tick' }, label),
+        axisPercent(new Date(at.getTime() + offset), at),
+      ),
     ),
     place(h('div', { class: 'at-line' }), 50),
     place(h('span', { class: 'at-label' }, 'verification time'), 50),
