@@ -10,7 +10,7 @@ import { treeFromCpio, treeFromTar } from '../../src/rebuild/load.js';
 import { memorySource, readTar } from '../../src/rebuild/tar.js';
 import { runFuzz } from '../../src/vectors/fuzz.js';
 import { createRng, mutate } from '../../src/vectors/mutate.js';
-import { SEED, memory, report, scaled } from './support.js';
+import { SEED, budget, memory, report, scaled } from './support.js';
 
 const enc = new TextEncoder();
 
@@ -221,38 +221,42 @@ describe('hostile tar archives', () => {
     }
   });
 
-  it(`survives ${scaled(3000)} mutated archives: no uncaught error, no hang, bounded memory`, async () => {
-    const base = tar(
-      { name: 'dir', type: '5', mode: 0o755 },
-      file('dir/a.txt', 'hello'),
-      { name: 'dir/link', type: '2', link: 'a.txt' },
-      { name: 'dir/hard', type: '1', link: 'dir/a.txt' },
-      { name: '././@LongLink', type: 'L', data: enc.encode(`${'l'.repeat(150)}\0`) },
-      file('long', 'long name'),
-      { name: 'pax', type: 'x', data: pax('path', 'pax/ünï') },
-      file('ignored', 'pax name'),
-    );
-    await treeFromTar(memorySource(base));
-    const stats = await runFuzz({
-      name: 'tar',
-      seed: SEED,
-      count: scaled(3000),
-      generate: (i) => {
-        const m = mutate(base, createRng(SEED, i), { fields: [] });
-        return { bytes: m.bytes, how: m.ops.join('; ') };
-      },
-      check: (bytes) => treeFromTar(memorySource(bytes)),
-      // A mutated tar may still be a valid tar (changed contents, names, modes): only crashes,
-      // hangs and memory count here.
-      legitimate: () => true,
-      timeLimitMs: 1000,
-      memory,
-    });
-    report(stats);
-    expect(stats.findings.uncaught).toEqual([]);
-    expect(stats.uncaught + stats.hangs).toBe(0);
-    expect(stats.peakHeap).toBeLessThan(256 * 2 ** 20);
-  }, 120_000);
+  it(
+    `survives ${scaled(3000)} mutated archives: no uncaught error, no hang, bounded memory`,
+    async () => {
+      const base = tar(
+        { name: 'dir', type: '5', mode: 0o755 },
+        file('dir/a.txt', 'hello'),
+        { name: 'dir/link', type: '2', link: 'a.txt' },
+        { name: 'dir/hard', type: '1', link: 'dir/a.txt' },
+        { name: '././@LongLink', type: 'L', data: enc.encode(`${'l'.repeat(150)}\0`) },
+        file('long', 'long name'),
+        { name: 'pax', type: 'x', data: pax('path', 'pax/ünï') },
+        file('ignored', 'pax name'),
+      );
+      await treeFromTar(memorySource(base));
+      const stats = await runFuzz({
+        name: 'tar',
+        seed: SEED,
+        count: scaled(3000),
+        generate: (i) => {
+          const m = mutate(base, createRng(SEED, i), { fields: [] });
+          return { bytes: m.bytes, how: m.ops.join('; ') };
+        },
+        check: (bytes) => treeFromTar(memorySource(bytes)),
+        // A mutated tar may still be a valid tar (changed contents, names, modes): only crashes,
+        // hangs and memory count here.
+        legitimate: () => true,
+        timeLimitMs: 1000,
+        memory,
+      });
+      report(stats);
+      expect(stats.findings.uncaught).toEqual([]);
+      expect(stats.uncaught + stats.hangs).toBe(0);
+      expect(stats.peakHeap).toBeLessThan(256 * 2 ** 20);
+    },
+    budget(120_000),
+  );
 });
 
 describe('hostile cpio archives', () => {
@@ -286,36 +290,40 @@ describe('hostile cpio archives', () => {
     });
   }
 
-  it(`survives ${scaled(3000)} mutated archives: no uncaught error, no hang, bounded memory`, async () => {
-    const tree = await treeFromTar(
-      memorySource(
-        tar(
-          { name: 'bin', type: '5', mode: 0o755 },
-          file('bin/sh', '#!/bin/sh'),
-          { name: 'sbin', type: '2', link: 'bin' },
-          { name: 'bin/hard', type: '1', link: 'bin/sh' },
-          file('etc/conf', 'a=1'),
+  it(
+    `survives ${scaled(3000)} mutated archives: no uncaught error, no hang, bounded memory`,
+    async () => {
+      const tree = await treeFromTar(
+        memorySource(
+          tar(
+            { name: 'bin', type: '5', mode: 0o755 },
+            file('bin/sh', '#!/bin/sh'),
+            { name: 'sbin', type: '2', link: 'bin' },
+            { name: 'bin/hard', type: '1', link: 'bin/sh' },
+            file('etc/conf', 'a=1'),
+          ),
         ),
-      ),
-    );
-    const base = await writeCpioBytes(tree);
-    expect(treeFromCpio(readCpio(base))).toBeDefined();
-    const stats = await runFuzz({
-      name: 'cpio',
-      seed: SEED,
-      count: scaled(3000),
-      generate: (i) => {
-        const m = mutate(base, createRng(SEED + 7, i), { fields: [] });
-        return { bytes: m.bytes, how: m.ops.join('; ') };
-      },
-      check: (bytes) => treeFromCpio(readCpio(bytes)),
-      legitimate: () => true,
-      timeLimitMs: 1000,
-      memory,
-    });
-    report(stats);
-    expect(stats.findings.uncaught).toEqual([]);
-    expect(stats.uncaught + stats.hangs).toBe(0);
-    expect(stats.peakHeap).toBeLessThan(256 * 2 ** 20);
-  }, 120_000);
+      );
+      const base = await writeCpioBytes(tree);
+      expect(treeFromCpio(readCpio(base))).toBeDefined();
+      const stats = await runFuzz({
+        name: 'cpio',
+        seed: SEED,
+        count: scaled(3000),
+        generate: (i) => {
+          const m = mutate(base, createRng(SEED + 7, i), { fields: [] });
+          return { bytes: m.bytes, how: m.ops.join('; ') };
+        },
+        check: (bytes) => treeFromCpio(readCpio(bytes)),
+        legitimate: () => true,
+        timeLimitMs: 1000,
+        memory,
+      });
+      report(stats);
+      expect(stats.findings.uncaught).toEqual([]);
+      expect(stats.uncaught + stats.hangs).toBe(0);
+      expect(stats.peakHeap).toBeLessThan(256 * 2 ** 20);
+    },
+    budget(120_000),
+  );
 });

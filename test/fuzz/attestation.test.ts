@@ -7,7 +7,7 @@ import { ChainCache } from '../../src/trust/cache.js';
 import { type VerifyOptions, verifyAttestation } from '../../src/verify.js';
 import { runFuzz } from '../../src/vectors/fuzz.js';
 import { createRng, findFields, mutate } from '../../src/vectors/mutate.js';
-import { SEED, memory, report, sameSignedContent, scaled, shared } from './support.js';
+import { SEED, budget, memory, report, sameSignedContent, scaled, shared } from './support.js';
 
 interface Base {
   name: string;
@@ -52,53 +52,57 @@ beforeAll(async () => {
   });
   // Every base must verify as it is: otherwise "no mutant accepted" would prove nothing.
   for (const b of bases) await verifyAttestation(b.bytes, b.options);
-}, 60_000);
+}, budget(60_000));
 
 describe('mutated attestation documents', () => {
-  it(`rejects ${5 * PER_BASE} mutants cleanly, quickly and in bounded memory`, async () => {
-    let total = 0;
-    let peakRss = 0;
-    let peakHeap = 0;
-    let maxMs = 0;
-    let ms = 0;
-    const byCode: Record<string, number> = {};
-    for (const [k, base] of bases.entries()) {
-      const fields = findFields(base.bytes);
-      const stats = await runFuzz({
-        name: `attestation ${base.name}`,
-        seed: SEED + k,
-        count: PER_BASE,
-        generate: (i) => {
-          const m = mutate(base.bytes, createRng(SEED + k, i), { fields });
-          return { bytes: m.bytes, how: m.ops.join('; ') };
-        },
-        check: (bytes) => verifyAttestation(bytes, base.options),
-        legitimate: (input) => sameSignedContent(base.bytes, input.bytes),
-        timeLimitMs: TIME_LIMIT_MS,
-        memory,
-        sampleEvery: 50,
-      });
-      report(stats);
-      expect(stats.findings.accepted).toEqual([]);
-      expect(stats.findings.uncaught).toEqual([]);
-      expect(stats.findings.hangs).toEqual([]);
-      expect(stats.accepted + stats.uncaught + stats.hangs).toBe(0);
-      expect(stats.count).toBe(PER_BASE);
-      total += stats.count;
-      peakRss = Math.max(peakRss, stats.peakRss);
-      peakHeap = Math.max(peakHeap, stats.peakHeap);
-      maxMs = Math.max(maxMs, stats.maxMs);
-      ms += stats.totalMs;
-      for (const [c, n] of Object.entries(stats.byCode)) byCode[c] = (byCode[c] ?? 0) + n;
-    }
-    console.log(
-      `[fuzz] attestation TOTAL: ${total} mutants, accepted=0 uncaught=0 hangs=0, ${(ms / 1000).toFixed(1)} s, ` +
-        `max per-input ${maxMs.toFixed(1)} ms (bound ${TIME_LIMIT_MS} ms), peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB, ` +
-        `peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MB; codes ${JSON.stringify(byCode)}`,
-    );
-    expect(total).toBeGreaterThanOrEqual(scaled(20_000));
-    expect(maxMs).toBeLessThan(TIME_LIMIT_MS);
-    expect(peakHeap).toBeLessThan(256 * 2 ** 20);
-    expect(peakRss).toBeLessThan(512 * 2 ** 20);
-  }, 600_000);
+  it(
+    `rejects ${5 * PER_BASE} mutants cleanly, quickly and in bounded memory`,
+    async () => {
+      let total = 0;
+      let peakRss = 0;
+      let peakHeap = 0;
+      let maxMs = 0;
+      let ms = 0;
+      const byCode: Record<string, number> = {};
+      for (const [k, base] of bases.entries()) {
+        const fields = findFields(base.bytes);
+        const stats = await runFuzz({
+          name: `attestation ${base.name}`,
+          seed: SEED + k,
+          count: PER_BASE,
+          generate: (i) => {
+            const m = mutate(base.bytes, createRng(SEED + k, i), { fields });
+            return { bytes: m.bytes, how: m.ops.join('; ') };
+          },
+          check: (bytes) => verifyAttestation(bytes, base.options),
+          legitimate: (input) => sameSignedContent(base.bytes, input.bytes),
+          timeLimitMs: TIME_LIMIT_MS,
+          memory,
+          sampleEvery: 50,
+        });
+        report(stats);
+        expect(stats.findings.accepted).toEqual([]);
+        expect(stats.findings.uncaught).toEqual([]);
+        expect(stats.findings.hangs).toEqual([]);
+        expect(stats.accepted + stats.uncaught + stats.hangs).toBe(0);
+        expect(stats.count).toBe(PER_BASE);
+        total += stats.count;
+        peakRss = Math.max(peakRss, stats.peakRss);
+        peakHeap = Math.max(peakHeap, stats.peakHeap);
+        maxMs = Math.max(maxMs, stats.maxMs);
+        ms += stats.totalMs;
+        for (const [c, n] of Object.entries(stats.byCode)) byCode[c] = (byCode[c] ?? 0) + n;
+      }
+      console.log(
+        `[fuzz] attestation TOTAL: ${total} mutants, accepted=0 uncaught=0 hangs=0, ${(ms / 1000).toFixed(1)} s, ` +
+          `max per-input ${maxMs.toFixed(1)} ms (bound ${TIME_LIMIT_MS} ms), peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB, ` +
+          `peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MB; codes ${JSON.stringify(byCode)}`,
+      );
+      expect(total).toBeGreaterThanOrEqual(scaled(20_000));
+      expect(maxMs).toBeLessThan(TIME_LIMIT_MS);
+      expect(peakHeap).toBeLessThan(256 * 2 ** 20);
+      expect(peakRss).toBeLessThan(512 * 2 ** 20);
+    },
+    budget(600_000),
+  );
 });

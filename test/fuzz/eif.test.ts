@@ -10,7 +10,7 @@ import { crc32 } from '../../src/util/crc32.js';
 import { toHex } from '../../src/util/bytes.js';
 import { type FuzzStats, runFuzz } from '../../src/vectors/fuzz.js';
 import { createRng, eifFields, mutateEifHeader } from '../../src/vectors/mutate.js';
-import { SEED, memory, report, scaled, shared } from './support.js';
+import { SEED, budget, memory, report, scaled, shared } from './support.js';
 
 const TIME_LIMIT_MS = 2000;
 const RAW_PER_BASE = scaled(2000);
@@ -66,60 +66,64 @@ function assertClean(stats: FuzzStats): void {
 }
 
 describe('mutated EIF headers and section tables', () => {
-  it(`rejects ${5 * RAW_PER_BASE} raw mutants and ${5 * REPAIRED_PER_BASE} CRC-repaired ones`, async () => {
-    const raw: FuzzStats[] = [];
-    const repaired: FuzzStats[] = [];
-    for (const [k, base] of (await bases()).entries()) {
-      const original = await measureEifBytes(base.bytes);
-      const want = pcrsOf(original);
-      const fields = eifFields(base.bytes);
-      const rawStats = await runFuzz({
-        name: `eif raw ${base.name}`,
-        seed: SEED + k,
-        count: RAW_PER_BASE,
-        generate: (i) => {
-          const m = mutateEifHeader(base.bytes, createRng(SEED + k, i), { fields });
-          return { bytes: m.bytes, how: m.ops.join('; ') };
-        },
-        check: (bytes) => measureEifBytes(bytes),
-        timeLimitMs: TIME_LIMIT_MS,
-        memory,
-        sampleEvery: 50,
-      });
-      report(rawStats);
-      assertClean(rawStats);
-      raw.push(rawStats);
+  it(
+    `rejects ${5 * RAW_PER_BASE} raw mutants and ${5 * REPAIRED_PER_BASE} CRC-repaired ones`,
+    async () => {
+      const raw: FuzzStats[] = [];
+      const repaired: FuzzStats[] = [];
+      for (const [k, base] of (await bases()).entries()) {
+        const original = await measureEifBytes(base.bytes);
+        const want = pcrsOf(original);
+        const fields = eifFields(base.bytes);
+        const rawStats = await runFuzz({
+          name: `eif raw ${base.name}`,
+          seed: SEED + k,
+          count: RAW_PER_BASE,
+          generate: (i) => {
+            const m = mutateEifHeader(base.bytes, createRng(SEED + k, i), { fields });
+            return { bytes: m.bytes, how: m.ops.join('; ') };
+          },
+          check: (bytes) => measureEifBytes(bytes),
+          timeLimitMs: TIME_LIMIT_MS,
+          memory,
+          sampleEvery: 50,
+        });
+        report(rawStats);
+        assertClean(rawStats);
+        raw.push(rawStats);
 
-      const repairedStats = await runFuzz({
-        name: `eif crc-repaired ${base.name}`,
-        seed: SEED + 100 + k,
-        count: REPAIRED_PER_BASE,
-        generate: (i) => {
-          const m = mutateEifHeader(base.bytes, createRng(SEED + 100 + k, i), { fields, crc32 });
-          return { bytes: m.bytes, how: m.ops.join('; ') };
-        },
-        check: (bytes) => measureEifBytes(bytes),
-        // Accepting is right only for an image identical in everything measured.
-        legitimate: (input, m) => onlyUnmeasuredFieldsDiffer(base.bytes, input.bytes) && pcrsOf(m) === want,
-        timeLimitMs: TIME_LIMIT_MS,
-        memory,
-        sampleEvery: 50,
-      });
-      report(repairedStats);
-      assertClean(repairedStats);
-      repaired.push(repairedStats);
-    }
-    const r = totals(raw);
-    const c = totals(repaired);
-    console.log(
-      `[fuzz] eif TOTAL: ${r.count} raw mutants + ${c.count} CRC-repaired, accepted=0 uncaught=0 hangs=0 ` +
-        `(${c.equivalent} repaired mutants changed only memory/CPU/arch fields and were rightly accepted), ` +
-        `${(r.seconds + c.seconds).toFixed(1)} s, max per-input ${Math.max(r.maxMs, c.maxMs).toFixed(1)} ms, ` +
-        `peak RSS ${(Math.max(r.peakRss, c.peakRss) / 2 ** 20).toFixed(0)} MB, peak heap ${(Math.max(r.peakHeap, c.peakHeap) / 2 ** 20).toFixed(0)} MB`,
-    );
-    expect(r.count).toBeGreaterThanOrEqual(scaled(10_000));
-    expect(Math.max(r.maxMs, c.maxMs)).toBeLessThan(TIME_LIMIT_MS);
-    expect(Math.max(r.peakHeap, c.peakHeap)).toBeLessThan(256 * 2 ** 20);
-    expect(Math.max(r.peakRss, c.peakRss)).toBeLessThan(512 * 2 ** 20);
-  }, 600_000);
+        const repairedStats = await runFuzz({
+          name: `eif crc-repaired ${base.name}`,
+          seed: SEED + 100 + k,
+          count: REPAIRED_PER_BASE,
+          generate: (i) => {
+            const m = mutateEifHeader(base.bytes, createRng(SEED + 100 + k, i), { fields, crc32 });
+            return { bytes: m.bytes, how: m.ops.join('; ') };
+          },
+          check: (bytes) => measureEifBytes(bytes),
+          // Accepting is right only for an image identical in everything measured.
+          legitimate: (input, m) => onlyUnmeasuredFieldsDiffer(base.bytes, input.bytes) && pcrsOf(m) === want,
+          timeLimitMs: TIME_LIMIT_MS,
+          memory,
+          sampleEvery: 50,
+        });
+        report(repairedStats);
+        assertClean(repairedStats);
+        repaired.push(repairedStats);
+      }
+      const r = totals(raw);
+      const c = totals(repaired);
+      console.log(
+        `[fuzz] eif TOTAL: ${r.count} raw mutants + ${c.count} CRC-repaired, accepted=0 uncaught=0 hangs=0 ` +
+          `(${c.equivalent} repaired mutants changed only memory/CPU/arch fields and were rightly accepted), ` +
+          `${(r.seconds + c.seconds).toFixed(1)} s, max per-input ${Math.max(r.maxMs, c.maxMs).toFixed(1)} ms, ` +
+          `peak RSS ${(Math.max(r.peakRss, c.peakRss) / 2 ** 20).toFixed(0)} MB, peak heap ${(Math.max(r.peakHeap, c.peakHeap) / 2 ** 20).toFixed(0)} MB`,
+      );
+      expect(r.count).toBeGreaterThanOrEqual(scaled(10_000));
+      expect(Math.max(r.maxMs, c.maxMs)).toBeLessThan(TIME_LIMIT_MS);
+      expect(Math.max(r.peakHeap, c.peakHeap)).toBeLessThan(256 * 2 ** 20);
+      expect(Math.max(r.peakRss, c.peakRss)).toBeLessThan(512 * 2 ** 20);
+    },
+    budget(600_000),
+  );
 });

@@ -10,6 +10,8 @@ export const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
 export const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 
 export const scaled = (n: number) => Math.max(1, Math.round(n * SCALE));
+/** A test time-out that grows with the campaign size. */
+export const budget = (ms: number) => Math.round(ms * Math.max(1, SCALE));
 
 export const memory = () => {
   const m = process.memoryUsage();
