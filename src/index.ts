@@ -174,3 +174,27 @@ export {
   type RamdiskDifference,
   type RamdiskListing,
 } from './rebuild/ramdisk.js';
+
+// vectors: the conformance vector format and its runner (issue 6)
+export {
+  type CaseFile,
+  caseFiles,
+  type Expectation,
+  globToRegExp,
+  parseVectorFile,
+  type SuiteIndex,
+  VECTOR_FORMAT,
+  type VectorCase,
+  type VectorKind,
+} from './vectors/format.js';
+export {
+  type CaseResult,
+  type Executor,
+  judge,
+  type MatchLevel,
+  type Outcome,
+  runCases,
+  type SuiteReport,
+  summaryLine,
+} from './vectors/runner.js';
+export { libraryExecutor, type LibraryExecutorOptions, type VectorIo } from './vectors/library.js';

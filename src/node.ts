@@ -50,3 +50,13 @@ export {
   rebuildCaution,
 } from './rebuild/node/rebuild.js';
 export { type RamdiskBytes, ramdisksFromBytes, ramdisksFromFile } from './rebuild/node/ramdisk-file.js';
+
+// vectors: suites from disk, and running them against another implementation's CLI (issue 6)
+export { type LoadedSuite, loadSuite, readCaseFile } from './vectors/node/load.js';
+export {
+  type CommandExecutor,
+  type CommandExecutorOptions,
+  commandExecutor,
+  interpretExit,
+} from './vectors/node/command.js';
+export { type CommandTemplate, expandTemplate, parseTemplate, PLACEHOLDERS } from './vectors/template.js';
