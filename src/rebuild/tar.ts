@@ -205,7 +205,10 @@ export async function* readTar(source: ByteSource, options: TarReadOptions = {})
     const stored = parseNumber(block, 148, 8, 'checksum', fail);
     if (!checksumOk(block, stored)) fail('header checksum mismatch (not a tar archive, or damaged)');
     const typeflag = block[156] === 0 ? '0' : String.fromCharCode(block[156]!);
-    const size = parseNumber(block, 124, 12, 'size', fail);
+    // A PAX size record replaces the header's size field (which may be 0 or saturated).
+    const paxSize = pax?.get('size') ?? global.get('size');
+    const size =
+      paxSize !== undefined ? paxNumber(paxSize, 'size', fail) : parseNumber(block, 124, 12, 'size', fail);
     const dataOffset = offset + BLOCK;
     const padded = Math.ceil(size / BLOCK) * BLOCK;
     if (dataOffset + size > source.size) fail(`member claims ${size} bytes, past the end of the archive`);
@@ -235,12 +238,7 @@ export async function* readTar(source: ByteSource, options: TarReadOptions = {})
     if (longLink !== undefined) linkName = longLink;
     name = ext.get('path') ?? name;
     linkName = ext.get('linkpath') ?? linkName;
-    let realSize = size;
-    if (ext.has('size')) {
-      realSize = paxNumber(ext.get('size')!, 'size', fail);
-      if (dataOffset + realSize > source.size)
-        fail(`member claims ${realSize} bytes, past the end of the archive`);
-    }
+    const realSize = size;
     const uid = ext.has('uid')
       ? paxNumber(ext.get('uid')!, 'uid', fail)
       : parseNumber(block, 108, 8, 'uid', fail);
@@ -253,7 +251,6 @@ export async function* readTar(source: ByteSource, options: TarReadOptions = {})
     const mode = parseNumber(block, 100, 8, 'mode', fail) & 0o7777;
     const devMajor = parseNumber(block, 329, 8, 'device major', fail);
     const devMinor = parseNumber(block, 337, 8, 'device minor', fail);
-    const skipBytes = ext.has('size') ? Math.ceil(realSize / BLOCK) * BLOCK : padded;
     longName = undefined;
     longLink = undefined;
     pax = undefined;
@@ -305,7 +302,7 @@ export async function* readTar(source: ByteSource, options: TarReadOptions = {})
       devMajor,
       devMinor,
     };
-    offset = dataOffset + skipBytes;
+    offset = next;
   }
   if (offset !== source.size) fail('archive ends inside a header block');
 }

@@ -118,6 +118,16 @@ describe('tar reader refuses hostile archives', () => {
     expect(await code(archive(pax, paxBody, tarBlock('y')))).toBe('ERR_ARCHIVE_MALFORMED');
   });
 
+  it('takes the size from a PAX record over the header field', async () => {
+    const rec = '10 size=5\n';
+    const pax = tarBlock('PaxHeader', { type: 'x', size: rec.length });
+    const body = new TextEncoder().encode(rec.padEnd(512, '\0'));
+    const data = new TextEncoder().encode('hello'.padEnd(512, '\0'));
+    const list = await entries(archive(pax, body, tarBlock('f', { size: 0 }), data));
+    expect(list).toHaveLength(1);
+    expect(new TextDecoder().decode(await list[0]!.data.bytes())).toBe('hello');
+  });
+
   it('a hard link to a name not yet in the tree: ERR_ARCHIVE_MALFORMED', async () => {
     const bytes = archive(tarBlock('x', { type: '1', link: 'nothing' }));
     await expect(treeFromTar(memorySource(bytes))).rejects.toMatchObject({ code: 'ERR_ARCHIVE_MALFORMED' });
