@@ -19,7 +19,14 @@ export interface CborTagged {
   readonly value: CborItem;
 }
 
-/** Thrown by {@link decodeCbor}: the caller maps it to its own error code. */
+/**
+ * Thrown by {@link decodeCbor}: the caller maps it to its own error code.
+ *
+ * @example
+ * ```ts
+ * try { decodeCbor(bytes); } catch (e) { if (e instanceof CborError) reject(e.message); }
+ * ```
+ */
 export class CborError extends Error {}
 
 const MAX_DEPTH = 16;
