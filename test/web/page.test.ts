@@ -19,7 +19,6 @@ import { detectDocumentInput, isEnclaveVerifyError } from '../../src/index.js';
 const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
 const VECTORS = fileURLToPath(new URL('../../../shared/vectors/', import.meta.url));
 const SCREENSHOTS = join(PROJECT, 'test-output', 'screenshots');
-const WEB_BUILD = join(PROJECT, 'test-output', 'web-build');
 
 interface ManifestEntry {
   name: string;
@@ -38,18 +37,21 @@ function entry(name: string): ManifestEntry {
 const vector = (rel: string) => join(VECTORS, rel);
 
 let ui: UiServer;
+/** One build folder per run: parallel runs (other checkouts, watch mode) must not empty ours. */
+let webBuild: string;
 let context: BrowserContext;
 let userDataDir: string;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
+  webBuild = mkdtempSync(join(tmpdir(), 'ev-web-build-'));
   await build({
     configFile: join(PROJECT, 'src/web/vite.config.ts'),
     logLevel: 'error',
-    build: { outDir: WEB_BUILD, emptyOutDir: true },
+    build: { outDir: webBuild, emptyOutDir: true },
   });
-  ui = await startUiServer({ port: 0, root: WEB_BUILD });
+  ui = await startUiServer({ port: 0, root: webBuild });
   userDataDir = mkdtempSync(join(tmpdir(), 'ev-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: '/usr/bin/chromium',
@@ -74,6 +76,7 @@ afterAll(async () => {
   await context?.close();
   await ui?.close();
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  if (webBuild) rmSync(webBuild, { recursive: true, force: true });
 });
 
 async function openPage(viewport?: { width: number; height: number }): Promise<Page> {
@@ -148,6 +151,41 @@ async function cliRefusal(file: string, ...flags: string[]): Promise<{ code: str
   expect(exit).toBe(1);
   expect(result.ok).toBe(false);
   return { code: result.code ?? '', message: result.message ?? '' };
+}
+
+/** `enclave-verify demo --serve` in-process on a free loopback port; its files go to a temp dir. */
+async function startDemo(
+  ...flags: string[]
+): Promise<{ origin: string; dir: string; stop: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ev-demo-'));
+  const abort = new AbortController();
+  const out = new PassThrough();
+  let printed = '';
+  out.on('data', (c) => {
+    printed += String(c);
+  });
+  const ctx: CliContext = {
+    stdout: out,
+    stderr: new PassThrough(),
+    stdin: new PassThrough(),
+    env: {},
+    cwd: PROJECT,
+  };
+  const exit = runDemo(['--serve', '--port', '0', '--dir', dir, ...flags], ctx, abort.signal);
+  const stop = async () => {
+    abort.abort();
+    expect(await exit).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await expect.poll(() => printed, { timeout: 20_000 }).toContain('Press Ctrl-C to stop.');
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  const origin = /listening on (https?:\/\/127\.0\.0\.1:\d+)\/attestation/.exec(printed)?.[1];
+  if (!origin) throw new Error(`demo printed no origin: ${printed}`);
+  return { origin, dir, stop };
 }
 
 /**
@@ -521,25 +559,9 @@ describe('verifier page in Chromium', () => {
   });
 
   it('fetches from `demo --serve` on loopback with a fresh nonce (CORS), PCRs from its EIF measured in the page', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ev-demo-'));
-    const stop = new AbortController();
-    const out = new PassThrough();
-    let printed = '';
-    out.on('data', (c) => {
-      printed += String(c);
-    });
-    const ctx: CliContext = {
-      stdout: out,
-      stderr: new PassThrough(),
-      stdin: new PassThrough(),
-      env: {},
-      cwd: PROJECT,
-    };
-    const exit = runDemo(['--serve', '--port', '0', '--dir', dir], ctx, stop.signal);
+    const demo = await startDemo();
     try {
-      await expect.poll(() => printed, { timeout: 20_000 }).toContain('Press Ctrl-C to stop.');
-      const origin = /listening on (https?:\/\/127\.0\.0\.1:\d+)\/attestation/.exec(printed)?.[1];
-      expect(origin).toBeDefined();
+      const { origin, dir } = demo;
       const page = await openPage();
       // The demo enclave chains to its own throwaway root, never to AWS's: trust it explicitly.
       await page.click('#root-details summary');
@@ -567,9 +589,25 @@ describe('verifier page in Chromium', () => {
       expect(noCors.text).toContain('allows CORS');
       await page.close();
     } finally {
-      stop.abort();
-      expect(await exit).toBe(0);
-      rmSync(dir, { recursive: true, force: true });
+      await demo.stop();
+    }
+  });
+
+  it('refuses a demo enclave that signs another nonce than the one the page sent', async () => {
+    const demo = await startDemo('--bad-nonce');
+    try {
+      const page = await openPage();
+      await page.click('#root-details summary');
+      await page.fill('#root-pem', readFileSync(join(demo.dir, 'demo-root.pem'), 'utf8'));
+      await page.fill('#endpoint-url', demo.origin);
+      await page.press('#endpoint-url', 'Enter');
+      await page.waitForSelector('#verdict[data-state="bad"]');
+      expect(await page.getAttribute('#verdict', 'data-code')).toBe('ERR_NONCE_MISMATCH');
+      expect(await page.textContent('#nonce-state')).toBe('does NOT match the nonce this page sent');
+      await page.screenshot({ path: join(SCREENSHOTS, 'endpoint-bad-nonce.png'), fullPage: true });
+      await page.close();
+    } finally {
+      await demo.stop();
     }
   });
 
