@@ -37,6 +37,16 @@ export {
 } from './policy/expected-pcrs.js';
 export { isDebugDocument } from './policy/checks.js';
 export * from './forge/index.js';
+export {
+  type CertificateJson,
+  type DocumentJson,
+  decodeTextField,
+  documentJson,
+  inspectJson,
+  type VerificationJson,
+  verificationJson,
+} from './report/attestation-json.js';
+export { describeBytes, renderVerificationText, verdictLine } from './report/attestation-text.js';
 // rebuild/gzip: busybox-compatible gzip writer (byte-exact ramdisk rebuilds)
 export { BusyboxGzipEncoder, gzipBusybox } from './rebuild/gzip/gzip.js';
 export { crc32 } from './util/crc32.js';

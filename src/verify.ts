@@ -196,7 +196,7 @@ export async function checkAttestation(
     const { path, rootCandidates } = buildPath(leaf, bundle, roots);
     const root = await selectRoot(path[path.length - 1]!, rootCandidates);
     const full = [...path, root];
-    report.chain = await summarizePath(full);
+    report.chain = summarizePath(full);
     checks.push({
       name: step,
       ok: true,

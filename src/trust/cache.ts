@@ -4,14 +4,14 @@
  * bytes are remembered; validity against the verification time is re-checked on every call.
  */
 import { bytesEqual, toHex } from '../util/bytes.js';
-import { sha256 } from '../util/digest.js';
 import { type ParsedCertificate, parseCertificate } from './certificate.js';
-import { importP384Spki } from './ecdsa.js';
+import { importP384Key } from './ecdsa.js';
+import { sha256Sync } from './fingerprint.js';
 
 /** A certificate with its lazily computed key, fingerprint and verified issuer links. */
 export class CertificateEntry {
   private keyPromise: Promise<CryptoKey | undefined> | undefined;
-  private fingerprintPromise: Promise<string> | undefined;
+  private fingerprintHex: string | undefined;
   /** Issuers whose signature over this certificate has been verified. */
   readonly verifiedIssuers = new Set<CertificateEntry>();
 
@@ -25,14 +25,14 @@ export class CertificateEntry {
 
   /** The public key imported for ES384 verification (undefined when unusable). @example await entry.key() */
   key(): Promise<CryptoKey | undefined> {
-    this.keyPromise ??= importP384Spki(this.cert.spki);
+    this.keyPromise ??= importP384Key(this.cert.spki, this.cert.publicKeyPoint);
     return this.keyPromise;
   }
 
-  /** SHA-256 of the DER, lowercase hex. @example await entry.fingerprint() */
-  fingerprint(): Promise<string> {
-    this.fingerprintPromise ??= sha256(this.cert.der).then(toHex);
-    return this.fingerprintPromise;
+  /** SHA-256 of the DER, lowercase hex. @example entry.fingerprint() */
+  fingerprint(): string {
+    this.fingerprintHex ??= toHex(sha256Sync(this.cert.der));
+    return this.fingerprintHex;
   }
 }
 

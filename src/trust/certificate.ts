@@ -51,6 +51,8 @@ export interface ParsedCertificate {
   spki: Uint8Array;
   /** True when the key is an EC key on P-384. */
   keyIsP384: boolean;
+  /** The public key's encoded EC point (subjectPublicKey without its unused-bits byte). */
+  publicKeyPoint: Uint8Array;
   /** basicConstraints, when present. */
   basicConstraints?: { critical: boolean; ca: boolean; pathLen?: number };
   /** keyUsage bits, when present. */
@@ -135,7 +137,9 @@ function parse(der: Uint8Array): ParsedCertificate {
 
   const spkiParts = children(der, spkiT);
   const keyAlgT = need(spkiParts[0], 0x30, 'key algorithm');
-  need(spkiParts[1], 0x03, 'subjectPublicKey');
+  const keyBits = need(spkiParts[1], 0x03, 'subjectPublicKey');
+  if (keyBits.end - keyBits.content < 2 || der[keyBits.content] !== 0)
+    throw new DerError('bad subjectPublicKey');
   const keyAlg = children(der, keyAlgT);
   const keyIsP384 =
     keyAlg.length === 2 &&
@@ -160,6 +164,7 @@ function parse(der: Uint8Array): ParsedCertificate {
     notAfterMs: readTime(der, na),
     spki: der.subarray(spkiT.start, spkiT.end),
     keyIsP384,
+    publicKeyPoint: der.subarray(keyBits.content + 1, keyBits.end),
     unknownCritical: [],
   };
   if (extsT) readExtensions(der, extsT, parsed);

@@ -227,18 +227,17 @@ export function checkPathValidity(path: readonly CertificateEntry[], atMs: numbe
  *
  * @example
  * ```ts
- * const chain = await summarizePath(path);
+ * const chain = summarizePath(path);
  * ```
  */
-export async function summarizePath(path: readonly CertificateEntry[]): Promise<ChainCertificate[]> {
-  const prints = await Promise.all(path.map((e) => e.fingerprint()));
-  return path.map(({ cert }, i) => ({
+export function summarizePath(path: readonly CertificateEntry[]): ChainCertificate[] {
+  return path.map((entry, i) => ({
     role: i === 0 ? 'leaf' : i === path.length - 1 ? 'root' : 'intermediate',
-    subject: cert.subject,
-    issuer: cert.issuer,
-    serial: cert.serialHex,
-    notBefore: new Date(cert.notBeforeMs),
-    notAfter: new Date(cert.notAfterMs),
-    sha256: prints[i]!,
+    subject: entry.cert.subject,
+    issuer: entry.cert.issuer,
+    serial: entry.cert.serialHex,
+    notBefore: new Date(entry.cert.notBeforeMs),
+    notAfter: new Date(entry.cert.notAfterMs),
+    sha256: entry.fingerprint(),
   }));
 }

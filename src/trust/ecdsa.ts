@@ -12,15 +12,20 @@ function own(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * Import a P-384 SubjectPublicKeyInfo for verification; `undefined` when it is not a valid key.
+ * Import a P-384 public key for verification; `undefined` when it is not a valid key. An
+ * uncompressed point is imported `raw` (about 3x cheaper in Node than parsing the SPKI again, and
+ * the point is still checked to lie on the curve); anything else goes through `spki`.
  *
  * @example
  * ```ts
- * const key = await importP384Spki(cert.spki);
+ * const key = await importP384Key(cert.spki, cert.publicKeyPoint);
  * ```
  */
-export async function importP384Spki(spki: Uint8Array): Promise<CryptoKey | undefined> {
+export async function importP384Key(spki: Uint8Array, point?: Uint8Array): Promise<CryptoKey | undefined> {
   try {
+    if (point && point.length === 97 && point[0] === 0x04) {
+      return await crypto.subtle.importKey('raw', own(point), P384, false, ['verify']);
+    }
     return await crypto.subtle.importKey('spki', own(spki), P384, false, ['verify']);
   } catch {
     return undefined;

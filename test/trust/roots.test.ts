@@ -13,7 +13,7 @@ describe('trusted roots', () => {
   test('the embedded root is the shared PEM and passes its pin', async () => {
     const shared = readFileSync(new URL('aws_nitro_root_g1.pem', NITRO), 'utf8');
     expect(AWS_NITRO_ROOT_G1_PEM.trim()).toBe(shared.trim());
-    expect(await (await awsNitroRoot()).fingerprint()).toBe(
+    expect((await awsNitroRoot()).fingerprint()).toBe(
       '641a0321a3e244efe456463195d606317ed7cdcc3c1756e09893f3c68f79bb5b',
     );
   });
