@@ -16,7 +16,7 @@ interface Base {
 }
 
 const PER_BASE = scaled(4000);
-const TIME_LIMIT_MS = 2000;
+const TIME_LIMIT_MS = 3000;
 const bases: Base[] = [];
 // One cache for the whole campaign, as a busy verifier would hold: unchanged certificates are
 // not re-verified, so mutants cost what their changed bytes cost. Validity is still checked.

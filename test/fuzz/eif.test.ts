@@ -12,7 +12,7 @@ import { type FuzzStats, runFuzz } from '../../src/vectors/fuzz.js';
 import { createRng, eifFields, mutateEifHeader } from '../../src/vectors/mutate.js';
 import { SEED, budget, memory, report, scaled, shared } from './support.js';
 
-const TIME_LIMIT_MS = 2000;
+const TIME_LIMIT_MS = 3000;
 const RAW_PER_BASE = scaled(2000);
 const REPAIRED_PER_BASE = scaled(1000);
 
