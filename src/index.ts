@@ -46,7 +46,11 @@ export {
   type VerificationJson,
   verificationJson,
 } from './report/attestation-json.js';
-export { describeBytes, renderVerificationText, verdictLine } from './report/attestation-text.js';
+export {
+  describeBytes,
+  renderVerificationText,
+  verdictLine as verificationVerdictLine,
+} from './report/attestation-text.js';
 // rebuild/gzip: busybox-compatible gzip writer (byte-exact ramdisk rebuilds)
 export { BusyboxGzipEncoder, gzipBusybox } from './rebuild/gzip/gzip.js';
 export { crc32 } from './util/crc32.js';
