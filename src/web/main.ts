@@ -378,4 +378,8 @@ window.addEventListener('unhandledrejection', (event) => {
   endpointFetch.disabled = false;
 });
 
+// Browsers may restore field contents on reload or back navigation without input events.
+if (docText.value.trim() !== '') loadDocument(new TextEncoder().encode(docText.value), 'pasted text');
+if (pcrsText.value.trim() !== '') readExpected(pcrsText.value, 'pasted PCRs');
+
 document.documentElement.dataset.ready = 'true';

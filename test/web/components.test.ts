@@ -1,0 +1,56 @@
+// Pure helpers of the page's components (the DOM parts are exercised in Chromium by page.test.ts).
+import { describe, expect, it } from 'vitest';
+import { axisPercent, utcText } from '../../src/web/components/chain.js';
+import { durationText, printableText } from '../../src/web/components/details.js';
+import { pcrRowState } from '../../src/web/components/pcr-table.js';
+
+const at = new Date('2025-01-01T00:00:00Z');
+const later = (ms: number) => new Date(at.getTime() + ms);
+const HOUR = 3_600_000;
+
+describe('chain time axis', () => {
+  it('centres the verification time and mirrors past and future', () => {
+    expect(axisPercent(at, at)).toBe(50);
+    expect(axisPercent(later(HOUR), at) - 50).toBeCloseTo(50 - axisPercent(later(-HOUR), at), 10);
+  });
+
+  it('gives a 3-hour leaf a visible share and keeps a 30-year root inside the axis', () => {
+    const leaf = axisPercent(later(3 * HOUR), at) - axisPercent(at, at);
+    expect(leaf).toBeGreaterThan(10);
+    expect(axisPercent(later(30 * 365 * 24 * HOUR), at)).toBeLessThan(100);
+    expect(axisPercent(later(-30 * 365 * 24 * HOUR), at)).toBeGreaterThan(0);
+    expect(axisPercent(later(1e15), at)).toBe(100);
+  });
+
+  it('formats UTC times to the second', () => {
+    expect(utcText(new Date(1668034320696))).toBe('2022-11-09 22:52:00 UTC');
+  });
+});
+
+describe('details', () => {
+  it('writes durations at a readable scale', () => {
+    expect(durationText(45_000)).toBe('45 s');
+    expect(durationText(-45_000)).toBe('45 s');
+    expect(durationText(20 * 60_000)).toBe('20 min');
+    expect(durationText(3 * HOUR + 12 * 60_000)).toBe('3 h 12 min');
+    expect(durationText(337 * 24 * HOUR)).toBe('337 days');
+  });
+
+  it('shows user data as text only when it is clean UTF-8', () => {
+    const enc = new TextEncoder();
+    expect(printableText(enc.encode('hello, world!'))).toBe('hello, world!');
+    expect(printableText(enc.encode('{"a":\n1}'))).toBe('{"a":\n1}');
+    expect(printableText(new Uint8Array([0x7c, 0x37, 0x10, 0x80]))).toBeUndefined();
+    expect(printableText(enc.encode('bell\u0007'))).toBeUndefined();
+    expect(printableText(new Uint8Array())).toBeUndefined();
+  });
+});
+
+describe('PCR rows', () => {
+  it('follows the library verdict and says when nothing was expected', () => {
+    expect(pcrRowState({ index: 0, actual: 'ab', expected: ['ab'], match: true })).toBe('match');
+    expect(pcrRowState({ index: 0, actual: 'ab', expected: ['cd'], match: false })).toBe('mismatch');
+    expect(pcrRowState({ index: 9, expected: ['cd'], match: false })).toBe('missing');
+    expect(pcrRowState({ index: 3, actual: 'ab', expected: [] })).toBe('unchecked');
+  });
+});
