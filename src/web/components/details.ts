@@ -6,7 +6,14 @@
 import { h } from '../dom.js';
 import { utcText } from './chain.js';
 
-/** Formatted duration like `3 h 12 min` or `412 days`. */
+/**
+ * A duration (sign ignored) at a readable scale.
+ *
+ * @example
+ * ```ts
+ * durationText(3 * 3_600_000 + 12 * 60_000); // '3 h 12 min'
+ * ```
+ */
 export function durationText(ms: number): string {
   const abs = Math.abs(ms);
   const s = Math.round(abs / 1000);

@@ -70,15 +70,3 @@ export function acceptDrops(zone: HTMLElement, onFile: (file: File) => void): vo
     if (file) onFile(file);
   });
 }
-
-/**
- * 32 fresh random bytes from the browser's CSPRNG, for the endpoint's nonce.
- *
- * @example
- * ```ts
- * const nonce = freshNonce();
- * ```
- */
-export function freshNonce(): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(32));
-}
