@@ -35,10 +35,17 @@ function recipeError(message: string, path: string): EnclaveVerifyError {
  */
 export function resolveDir(tree: FileTree, path: string, create: boolean): Inode | undefined {
   const stack: Inode[] = [tree.root];
-  const todo = path === '' ? [] : path.split('/').reverse();
+  // Components still to walk, each marked when it came from a symlink's target.
+  const todo: [string, boolean][] =
+    path === ''
+      ? []
+      : path
+          .split('/')
+          .reverse()
+          .map((p) => [p, false]);
   let hops = 0;
   while (todo.length > 0) {
-    const part = todo.pop()!;
+    const [part, viaLink] = todo.pop()!;
     if (part === '' || part === '.') continue;
     const here = stack[stack.length - 1]!;
     if (part === '..') {
@@ -48,6 +55,13 @@ export function resolveDir(tree: FileTree, path: string, create: boolean): Inode
     let child = here.children!.get(part);
     if (!child) {
       if (!create) return undefined;
+      if (viaLink) {
+        // tar creates missing parents by name, but not behind a dangling symlink: it fails there
+        throw recipeError(
+          `'${pathToText(path)}' goes through a symlink to the missing '${pathToText(part)}'`,
+          path,
+        );
+      }
       child = makeInode('dir', 0o755);
       here.children!.set(part, child);
     }
@@ -56,7 +70,12 @@ export function resolveDir(tree: FileTree, path: string, create: boolean): Inode
         throw recipeError(`too many levels of symlinks under '${pathToText(path)}'`, path);
       const target = child.target ?? '';
       if (target.startsWith('/')) stack.length = 1;
-      todo.push(...target.split('/').reverse());
+      todo.push(
+        ...target
+          .split('/')
+          .reverse()
+          .map((p): [string, boolean] => [p, true]),
+      );
       continue;
     }
     if (child.type !== 'dir') {

@@ -4,7 +4,8 @@ import { extractOverlay } from '../../src/rebuild/apply.js';
 import { finalizeTree } from '../../src/rebuild/caution.js';
 import { readCpio, writeCpioBytes } from '../../src/rebuild/cpio.js';
 import { openFileSource, treeFromDirectory } from '../../src/rebuild/node/fs.js';
-import { readTar } from '../../src/rebuild/tar.js';
+import { readTar, type TarEntry } from '../../src/rebuild/tar.js';
+import { FileTree, makeInode, memoryData } from '../../src/rebuild/tree.js';
 import { REFERENCE_CPIO, sh, tempDir } from './oracle.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -86,5 +87,35 @@ describe('overlay extraction vs GNU tar -xp --overwrite --keep-directory-symlink
     } finally {
       src.close();
     }
+  });
+});
+
+describe('overlay failures that tar also refuses', () => {
+  const member = (path: string, type: TarEntry['type'] = 'file'): TarEntry => ({
+    path,
+    type,
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    mtime: 0,
+    data: memoryData(new Uint8Array([1])),
+    dataOffset: 0,
+    linkTarget: '',
+    devMajor: 0,
+    devMinor: 0,
+  });
+
+  it('a member behind a dangling symlink: ERR_RECIPE (tar: Cannot open)', async () => {
+    const tree = new FileTree();
+    tree.set('dl', makeInode('symlink', 0o777, { target: 'nowhere' }));
+    await expect(extractOverlay(tree, [member('dl/x')])).rejects.toMatchObject({ code: 'ERR_RECIPE' });
+  });
+
+  it('a file over a non-empty directory or a fifo: ERR_RECIPE', async () => {
+    const tree = new FileTree();
+    tree.set('d/keep', makeInode('file', 0o644, { data: memoryData(new Uint8Array()) }));
+    tree.set('p', makeInode('fifo', 0o644));
+    await expect(extractOverlay(tree, [member('d')])).rejects.toMatchObject({ code: 'ERR_RECIPE' });
+    await expect(extractOverlay(tree, [member('p')])).rejects.toMatchObject({ code: 'ERR_RECIPE' });
   });
 });
