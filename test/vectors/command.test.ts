@@ -35,6 +35,17 @@ beforeAll(() => {
   }
 }, 180_000);
 
+describe('the installed command', () => {
+  it('`enclave-verify vectors run vectors/` passes', () => {
+    const out = execFileSync('node', ['bin/enclave-verify.js', 'vectors', 'run', 'vectors/'], {
+      cwd: fileURLToPath(PROJECT),
+      encoding: 'utf8',
+    });
+    console.log(`[vectors] enclave-verify vectors run vectors/: ${out.trim()}`);
+    expect(out).toMatch(/^\d+ passed, 0 failed( \(passed: .*\))?\n$/);
+  }, 120_000);
+});
+
 describe('vectors run --command against our own CLI', () => {
   it('gives the same verdict as the library for every attestation and EIF case', async () => {
     const only = ['--only', 'attestation/**', '--only', 'eif/**'];
