@@ -7,6 +7,7 @@ import './styles.css';
 import {
   decodeAttestation,
   describeManifest,
+  EnclaveVerifyError,
   detectDocumentInput,
   type ManifestView,
   measureEifBytes,
@@ -44,6 +45,8 @@ const pcrsTarget = byId('pcrs-target', HTMLSelectElement);
 const pcrsStatus = byId('pcrs-status', HTMLParagraphElement);
 const allowDebug = byId('allow-debug', HTMLInputElement);
 const rootPem = byId('root-pem', HTMLTextAreaElement);
+const atTime = byId('at-time', HTMLInputElement);
+const atGiven = byId('at-given', HTMLInputElement);
 const verifyButton = byId('verify', HTMLButtonElement);
 const verdict = byId('verdict', HTMLDivElement);
 const report = byId('report', HTMLDivElement);
@@ -148,10 +151,26 @@ function trustedRoots(): string[] | undefined {
   return pem === '' ? undefined : [pem];
 }
 
-function atChoice(): 'now' | 'document' {
+/** The chosen verification time; a given time is read as UTC, like the CLI's `--at ISO`. */
+function atChoice(): 'now' | 'document' | Date {
   const checked = form.querySelector<HTMLInputElement>('input[name="at"]:checked');
-  return checked?.value === 'document' ? 'document' : 'now';
+  if (checked?.value === 'document') return 'document';
+  if (checked?.value !== 'given') return 'now';
+  const text = atTime.value;
+  const at = new Date(`${text.length === 16 ? `${text}:00` : text}Z`);
+  if (text === '' || Number.isNaN(at.getTime())) {
+    throw new EnclaveVerifyError(
+      'ERR_USAGE',
+      'the given verification time is empty or invalid; enter a date and time (UTC)',
+    );
+  }
+  return at;
 }
+
+// Typing a time selects the "given time" choice.
+atTime.addEventListener('input', () => {
+  atGiven.checked = true;
+});
 
 async function runVerification(): Promise<void> {
   if (!loaded) {
@@ -169,11 +188,20 @@ async function runVerification(): Promise<void> {
     report.replaceChildren();
     return;
   }
+  let at: ReturnType<typeof atChoice>;
+  try {
+    at = atChoice();
+  } catch (error) {
+    const { code, message } = describeError(error);
+    showVerdict(verdict, { state: 'bad', title: 'Not verified', code, message, lines: [] });
+    report.replaceChildren();
+    return;
+  }
   showVerdict(verdict, { state: 'busy', title: 'Verifying…' });
   verifyButton.disabled = true;
   try {
     const outcome = await verifyDocument(loaded.bytes, {
-      at: atChoice(),
+      at,
       expected: expected?.values,
       allowDebug: allowDebug.checked,
       trustedRoots: trustedRoots(),

@@ -90,7 +90,8 @@ export interface Outcome {
 
 /** Options of {@link verifyDocument}. */
 export interface VerifyDocumentOptions {
-  at: 'now' | 'document';
+  /** Verification time: now, the document's own timestamp, or a given time. */
+  at: 'now' | 'document' | Date;
   expected: ExpectedPcrs | undefined;
   allowDebug: boolean;
   /** PEM roots replacing the pinned AWS root (testing only); undefined for the pinned root. */
@@ -100,12 +101,6 @@ export interface VerifyDocumentOptions {
   /** Set for the endpoint flow: the probe's verdict stands; the report is re-derived for display. */
   probe?: DeploymentProbe;
 }
-
-const TIME_LABELS: Record<string, string> = {
-  now: "now (this device's clock)",
-  given: 'now, when the page fetched it',
-  document: "the document's own timestamp (audit of past evidence)",
-};
 
 /**
  * Verify `bytes` with the library's `checkAttestation` (or, for the endpoint flow, take the probe's
@@ -125,14 +120,20 @@ export async function verifyDocument(
   let report: VerificationReport | undefined;
   if (bytes) {
     report = await checkAttestation(bytes, {
-      currentDate: probe ? probe.checkedAt : options.at === 'document' ? 'document' : new Date(),
+      currentDate: probe ? probe.checkedAt : options.at === 'now' ? new Date() : options.at,
       expectedPcrs: options.expected,
       allowDebug: options.allowDebug,
       ...(options.trustedRoots ? { trustedRoots: options.trustedRoots } : {}),
       ...(probe ? { nonce: probe.nonce, maxAgeMs: probe.maxAgeMs } : {}),
     });
   }
-  const atLabel = TIME_LABELS[probe ? 'given' : (report?.timeSource ?? 'now')] ?? '';
+  const atLabel = probe
+    ? 'now, when the page fetched it'
+    : options.at instanceof Date
+      ? 'the time you gave'
+      : options.at === 'document'
+        ? "the document's own timestamp (audit of past evidence)"
+        : "now (this device's clock)";
   // The endpoint probe's own verdict is authoritative (it also covers HTTP and the TLS binding).
   const ok = probe ? probe.ok : report?.ok === true;
   const error = probe ? probe.error : report?.error;

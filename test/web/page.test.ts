@@ -332,6 +332,27 @@ describe('verifier page in Chromium', () => {
     await page.close();
   });
 
+  it('checks at a given UTC time exactly like verify --at', async () => {
+    const doc = entry('anchorage_2022-11-09_eu-west-1');
+    const page = await openPage();
+    await page.setInputFiles('#doc-file', vector(`nitro/${doc.file}`));
+    // The signing certificate lives 3 hours: 22:51:57 .. 01:52:00 UTC.
+    await page.fill('#at-time', '2022-11-10T01:00:00');
+    expect(await page.isChecked('#at-given')).toBe(true);
+    const inside = await verify(page);
+    expect(inside.state).toBe('ok');
+    expect(await page.textContent('#checked-at')).toBe('2022-11-10 01:00:00 UTC: the time you gave');
+    await page.fill('#at-time', '2022-11-10T02:00:00');
+    const after = await verify(page);
+    const cli = await cliRefusal(vector(`nitro/${doc.file}`), '--at', '2022-11-10T02:00:00Z');
+    expect(cli.code).toBe('ERR_CERT_EXPIRED');
+    expect(await page.textContent('#verdict .verdict-error')).toBe(`${cli.code}: ${cli.message}`);
+    expect(after.code).toBe('ERR_CERT_EXPIRED');
+    await page.fill('#at-time', '');
+    expect((await verify(page)).code).toBe('ERR_USAGE');
+    await page.close();
+  });
+
   it('flags a debug-mode document with ERR_DEBUG_MODE unless debug is allowed', async () => {
     const doc = entry('evervault_2022-10-12_debug');
     const page = await openPage();
@@ -515,7 +536,8 @@ describe('verifier page in Chromium', () => {
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('at-now');
     await page.keyboard.press('ArrowDown'); // radio group: choose the document's time
     expect(await page.isChecked('#at-document')).toBe(true);
-    for (let i = 0; i < 6; i++) {
+    // The date-time field has one tab stop per part (day, month, year, hours...).
+    for (let i = 0; i < 16; i++) {
       if ((await page.evaluate(() => document.activeElement?.id)) === 'verify') break;
       await page.keyboard.press('Tab');
     }
