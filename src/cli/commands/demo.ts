@@ -197,6 +197,14 @@ async function serve(
   }
 }
 
+/**
+ * Run `demo`; Ctrl-C (SIGINT) or SIGTERM stops `--serve`.
+ *
+ * @example
+ * ```ts
+ * const code = await run([], nodeContext()); // 0 when the simulated enclave verifies
+ * ```
+ */
 export const run: Command = async (argv, ctx) => {
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();

@@ -51,6 +51,14 @@ DURATION: a number with ms, s, m or h (e.g. 500ms, 30s, 5m); a bare number is se
 Exit codes: 0 verified, 1 rejected, 2 usage or input error.
 `;
 
+/**
+ * Run `deployment`.
+ *
+ * @example
+ * ```ts
+ * const code = await run(['https://enclave.example', '--eif', 'enclave.eif', '--json'], ctx);
+ * ```
+ */
 export const run: Command = async (argv, ctx) => {
   const { values, positionals } = parseArgs({
     args: argv,
