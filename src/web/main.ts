@@ -7,8 +7,8 @@ import './styles.css';
 import {
   decodeAttestation,
   describeManifest,
-  EnclaveVerifyError,
   detectDocumentInput,
+  EnclaveVerifyError,
   type ManifestView,
   measureEifBytes,
   probeDeployment,

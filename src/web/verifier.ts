@@ -6,8 +6,8 @@
 import {
   type AttestationDocument,
   checkAttestation,
-  EnclaveVerifyError,
   type DeploymentProbe,
+  EnclaveVerifyError,
   type ExpectedPcrs,
   type ManifestView,
   parseExpectedPcrs,

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliContext } from '../../src/cli/context.js';
 import { run, startUiServer, type UiServer } from '../../src/cli/commands/ui.js';
+import type { CliContext } from '../../src/cli/context.js';
 
 function capture(env: Record<string, string | undefined> = {}): {
   ctx: CliContext;
