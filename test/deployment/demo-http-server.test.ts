@@ -71,3 +71,12 @@ test('other paths and methods answer {"errors"} too; oversized requests are cut 
   expect(big.status).toBe(413);
   expect(await big.json()).toEqual({ errors: ['request body over 8192 bytes'] });
 });
+
+test('a port already in use is ERR_IO with a hint', async () => {
+  const port = Number(new URL(endpoint.origin).port);
+  const err = await serveAttestation({ port, attest: async () => ({ document: new Uint8Array(1) }) }).catch(
+    (e: unknown) => e,
+  );
+  expect(err).toMatchObject({ code: 'ERR_IO' });
+  expect((err as Error).message).toContain('choose another --port');
+});

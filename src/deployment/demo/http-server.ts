@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { EnclaveVerifyError } from '../../errors.js';
 
 /** What the endpoint answers for one nonce. */
 export interface AttestationAnswer {
@@ -148,9 +149,17 @@ export async function serveAttestation(options: ServeAttestationOptions): Promis
     : http.createServer(listener);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (cause: NodeJS.ErrnoException) =>
+      reject(
+        new EnclaveVerifyError(
+          'ERR_IO',
+          `cannot listen on ${host}:${options.port ?? 0} (${cause.code ?? cause.message}); choose another --port`,
+          { cause },
+        ),
+      ),
+    );
     server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });
