@@ -11,14 +11,14 @@ import { EnclaveVerifyError, type ErrorCode } from './errors.js';
 import { type ParsedAttestation, parseAttestation } from './parse/document.js';
 import type { AttestationDocument } from './parse/payload.js';
 import {
-  type PcrComparison,
-  type VerificationCheck,
   checkDebugMode,
   checkField,
   checkFreshness,
   checkPcrs,
   comparePcrs,
   isDebugDocument,
+  type PcrComparison,
+  type VerificationCheck,
 } from './policy/checks.js';
 import { type ExpectedPcrs, type ExpectedPcrsInput, normalizeExpectedPcrs } from './policy/expected-pcrs.js';
 import { ChainCache } from './trust/cache.js';
@@ -34,7 +34,7 @@ import {
 import { verifyCoseSign1 } from './trust/cose-signature.js';
 import { loadTrustedRoots, type TrustedRootInput } from './trust/roots.js';
 
-export type { VerificationCheck, PcrComparison } from './policy/checks.js';
+export type { PcrComparison, VerificationCheck } from './policy/checks.js';
 export type { ChainCertificate } from './trust/chain.js';
 
 /** Default tolerance for clocks that disagree a little (documents dated slightly in the future). */

@@ -5,7 +5,14 @@
  */
 import { concatBytes } from '../util/bytes.js';
 
-/** A map written from an explicit entry list: order kept, duplicates allowed, optionally indefinite. */
+/**
+ * A map written from an explicit entry list: order kept, duplicates allowed, optionally indefinite.
+ *
+ * @example
+ * ```ts
+ * encodeCbor(new CborEntries([['a', 1]], true)); // bf 61 61 01 ff
+ * ```
+ */
 export class CborEntries {
   /**
    * @example
@@ -19,13 +26,27 @@ export class CborEntries {
   ) {}
 }
 
-/** Bytes inserted as they are (already CBOR, or deliberately broken). */
+/**
+ * Bytes inserted as they are (already CBOR, or deliberately broken).
+ *
+ * @example
+ * ```ts
+ * encodeCbor([new CborRaw(new Uint8Array([0xff]))]); // 81 ff
+ * ```
+ */
 export class CborRaw {
   /** @example new CborRaw(new Uint8Array([0xff])) */
   constructor(readonly bytes: Uint8Array) {}
 }
 
-/** A tagged item. */
+/**
+ * A tagged item.
+ *
+ * @example
+ * ```ts
+ * encodeCbor(new CborTagged(18, [])); // d2 80
+ * ```
+ */
 export class CborTagged {
   /** @example new CborTagged(18, [protectedBytes, new Map(), payload, signature]) */
   constructor(
@@ -34,7 +55,14 @@ export class CborTagged {
   ) {}
 }
 
-/** An array written with indefinite length. */
+/**
+ * An array written with indefinite length.
+ *
+ * @example
+ * ```ts
+ * encodeCbor(new CborIndefiniteArray([1])); // 9f 01 ff
+ * ```
+ */
 export class CborIndefiniteArray {
   /** @example new CborIndefiniteArray([1, 2]) */
   constructor(readonly items: Encodable[]) {}

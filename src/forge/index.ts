@@ -2,16 +2,7 @@
  * Forge: a synthetic Nitro-shaped PKI and attestation issuer for tests, vectors and demos.
  * Its names all say TEST / NOT AWS; documents it signs only verify against its own root.
  */
-export {
-  type CertificateKnobs,
-  createTestPki,
-  PKI_LEVELS,
-  type PkiLevel,
-  type TestCertificate,
-  type TestPki,
-  type TestPkiOptions,
-  testPemToDer,
-} from './pki.js';
+
 export { type AttestationFields, type AttestationKnobs, issueAttestation, testPcrs } from './attestation.js';
 export {
   type AttestationCase,
@@ -28,3 +19,13 @@ export {
   type Encodable,
   encodeCbor,
 } from './cbor-encode.js';
+export {
+  type CertificateKnobs,
+  createTestPki,
+  PKI_LEVELS,
+  type PkiLevel,
+  type TestCertificate,
+  type TestPki,
+  type TestPkiOptions,
+  testPemToDer,
+} from './pki.js';

@@ -14,7 +14,14 @@
  */
 import { EnclaveVerifyError } from '../errors.js';
 
-/** A decoded CBOR map: entries in wire order, with a lookup helper. Keys are unique (checked). */
+/**
+ * A decoded CBOR map: entries in wire order, with a lookup helper. Keys are unique (checked).
+ *
+ * @example
+ * ```ts
+ * (decodeCbor(payload) as CborMap).get('module_id');
+ * ```
+ */
 export class CborMap {
   /** Entries in the order they were encoded. */
   readonly entries: ReadonlyArray<readonly [CborKey, CborValue]>;
@@ -54,7 +61,15 @@ export class CborMap {
   }
 }
 
-/** A CBOR tag and its content. */
+/**
+ * A CBOR tag and its content.
+ *
+ * @example
+ * ```ts
+ * const top = decodeCbor(bytes);
+ * if (top instanceof CborTag && top.tag === 18) console.log('tagged COSE_Sign1');
+ * ```
+ */
 export class CborTag {
   /**
    * @example

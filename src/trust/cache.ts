@@ -8,7 +8,15 @@ import { type ParsedCertificate, parseCertificate } from './certificate.js';
 import { importP384Key } from './ecdsa.js';
 import { sha256Sync } from './fingerprint.js';
 
-/** A certificate with its lazily computed key, fingerprint and verified issuer links. */
+/**
+ * A certificate with its lazily computed key, fingerprint and verified issuer links.
+ *
+ * @example
+ * ```ts
+ * const entry = new ChainCache().entry(doc.certificate);
+ * const key = await entry.key();
+ * ```
+ */
 export class CertificateEntry {
   private keyPromise: Promise<CryptoKey | undefined> | undefined;
   private fingerprintHex: string | undefined;

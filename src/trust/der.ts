@@ -15,7 +15,14 @@ export interface Tlv {
   end: number;
 }
 
-/** Thrown by the reader; the certificate parser turns it into a coded error. */
+/**
+ * Thrown by the reader; the certificate parser turns it into a coded error.
+ *
+ * @example
+ * ```ts
+ * try { readTlv(buf, 0, buf.length); } catch (e) { if (e instanceof DerError) console.log(e.message); }
+ * ```
+ */
 export class DerError extends Error {}
 
 /**

@@ -7,7 +7,7 @@ import { EnclaveVerifyError } from '../errors.js';
 import { decodeUtf8, fromBase64, toHex } from '../util/bytes.js';
 import { sha256 } from '../util/digest.js';
 import { AWS_NITRO_ROOT_G1_PEM, AWS_NITRO_ROOT_G1_SHA256 } from './aws-root.js';
-import { type ChainCache, CertificateEntry } from './cache.js';
+import { CertificateEntry, type ChainCache } from './cache.js';
 import { parseCertificate } from './certificate.js';
 
 /** A trusted root as PEM text (one or more CERTIFICATE blocks) or DER bytes (or PEM bytes). */

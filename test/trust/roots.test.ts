@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { isEnclaveVerifyError } from '../../src/errors.js';
 import { createTestPki, issueAttestation } from '../../src/forge/index.js';
-import { utf8 } from '../../src/util/bytes.js';
 import { AWS_NITRO_ROOT_G1_PEM } from '../../src/trust/aws-root.js';
 import { awsNitroRoot, loadTrustedRoots, pemToDer } from '../../src/trust/roots.js';
+import { utf8 } from '../../src/util/bytes.js';
 import { verifyAttestation } from '../../src/verify.js';
 
 const NITRO = new URL('../../../shared/vectors/nitro/', import.meta.url);

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { isEnclaveVerifyError } from '../../src/errors.js';
-import { fromBase64 } from '../../src/util/bytes.js';
 import { ChainCache } from '../../src/trust/cache.js';
-import { verifyAttestation, type VerifyOptions } from '../../src/verify.js';
+import { fromBase64 } from '../../src/util/bytes.js';
+import { type VerifyOptions, verifyAttestation } from '../../src/verify.js';
 
 // Flip every byte of a real document, one position at a time: no variant may be accepted.
 // A ChainCache keeps this fast: unchanged certificates are verified once, not 4,000 times.

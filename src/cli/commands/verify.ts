@@ -9,8 +9,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EnclaveVerifyError } from '../../errors.js';
 import { expectedPcrsFromEif, expectedPcrsFromParts } from '../../measure/node/parts.js';
-import { MAX_INPUT_BYTES } from '../../parse/limits.js';
 import { decodeDocumentInput } from '../../parse/input.js';
+import { MAX_INPUT_BYTES } from '../../parse/limits.js';
 import {
   type ExpectedPcrs,
   mergeExpectedPcrs,
