@@ -2,7 +2,7 @@
 // from the current sources, served by the `ui` command's server, and fed real documents from
 // ../shared/vectors through its file inputs. Running the library in the browser is also the proof
 // that the entry the page imports (src/index.ts) pulls in nothing from `node:`.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -19,6 +19,7 @@ import { detectDocumentInput, isEnclaveVerifyError } from '../../src/index.js';
 const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
 const VECTORS = fileURLToPath(new URL('../../../shared/vectors/', import.meta.url));
 const SCREENSHOTS = join(PROJECT, 'test-output', 'screenshots');
+const CHROMIUM = '/usr/bin/chromium';
 
 interface ManifestEntry {
   name: string;
@@ -44,6 +45,11 @@ let userDataDir: string;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's chromium package (.ci/run does) to run the page tests`,
+    );
+  }
   mkdirSync(SCREENSHOTS, { recursive: true });
   webBuild = mkdtempSync(join(tmpdir(), 'ev-web-build-'));
   await build({
@@ -54,7 +60,7 @@ beforeAll(async () => {
   ui = await startUiServer({ port: 0, root: webBuild });
   userDataDir = mkdtempSync(join(tmpdir(), 'ev-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     headless: true,
     args: [
       '--headless',
