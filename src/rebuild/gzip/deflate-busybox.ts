@@ -40,6 +40,14 @@ const WINDOW_SLACK = MAX_MATCH + 8;
 /** Input accepted ahead of the window: enough for the largest single read busybox makes. */
 const STAGING_SIZE = WINDOW_SIZE;
 
+/** Subtracts WSIZE from every stored position, flooring at 0 (branch-free: it runs often). */
+function rebase(positions: Uint16Array): void {
+  for (let i = 0; i < positions.length; i++) {
+    const d = positions[i]! - WSIZE;
+    positions[i] = d & ~(d >> 31);
+  }
+}
+
 /**
  * Streaming deflate encoder producing busybox gzip's exact raw deflate stream (no gzip
  * header). Feed input with `write`, then call `finish`; both return the compressed bytes
@@ -151,7 +159,12 @@ export class BusyboxDeflater {
   private updatePairs(from: number, to: number): void {
     const win = this.window;
     const pairs = this.pairs;
-    for (let i = from; i < to; i++) pairs[i] = win[i]! | (win[i + 1]! << 8);
+    let low = win[from]!;
+    for (let i = from; i < to; i++) {
+      const high = win[i + 1]!;
+      pairs[i] = low | (high << 8);
+      low = high;
+    }
   }
 
   /**
@@ -166,16 +179,8 @@ export class BusyboxDeflater {
     this.matchStart -= WSIZE;
     this.strstart -= WSIZE;
     this.blockStart -= WSIZE;
-    const head = this.head;
-    for (let i = 0; i < head.length; i++) {
-      const m = head[i]!;
-      head[i] = m >= WSIZE ? m - WSIZE : 0;
-    }
-    const prev = this.prev;
-    for (let i = 0; i < WSIZE; i++) {
-      const m = prev[i]!;
-      prev[i] = m >= WSIZE ? m - WSIZE : 0;
-    }
+    rebase(this.head);
+    rebase(this.prev);
   }
 
   /** The first read fills the whole 64 KiB window (busybox reads 2 * WSIZE up front). */
