@@ -96,6 +96,28 @@ describe('real documents in shared/vectors/nitro/valid', () => {
   });
 });
 
+describe('real documents at the times their source projects used (manifest "valid@<seconds>")', () => {
+  test('signal and base verify at their later test times', async () => {
+    for (const name of ['signal_2023-05-24', 'base_2024-11-30']) {
+      const m = valid.find((x) => x.name === name)!;
+      const at = new Date(Number(m.expected.split('@')[1]) * 1000);
+      expect(at.getTime()).toBeGreaterThan(m.timestamp);
+      const r = await verifyAttestation(read(m), { currentDate: at });
+      expect(r.timeSource).toBe('given');
+    }
+  });
+
+  test('sequence at its test time, 92 minutes BEFORE its own timestamp: ERR_FUTURE unless the skew allows it', async () => {
+    // Decision: a document dated after the verification time (beyond clockSkewMs, default 60 s)
+    // is refused even when every certificate is already valid; the source project accepted it.
+    const m = valid.find((x) => x.name === 'sequence_2025-04-04')!;
+    const at = new Date(1743786436 * 1000);
+    expect(await codeOf(verifyAttestation(read(m), { currentDate: at }))).toBe('ERR_FUTURE');
+    const r = await verifyAttestation(read(m), { currentDate: at, clockSkewMs: 2 * 3_600_000 });
+    expect(r.checks.find((c) => c.name === 'freshness')?.ok).toBe(true);
+  });
+});
+
 describe('real documents in shared/vectors/nitro/invalid', () => {
   test('bad COSE signature: ERR_SIGNATURE_INVALID at its own time', async () => {
     const m = manifest.find((x) => x.name === 'neg_eternis_bad_signature')!;
