@@ -102,6 +102,26 @@ describe('cpio writer details', () => {
     ]);
   });
 
+  it('linuxkit layout (SPEC 3.3, not checked against linuxkit): inodes from 721, dev 3:1, lowercase hex', async () => {
+    const tree = new FileTree();
+    tree.set('dev', makeInode('dir', 0o755, { mtime: 1492533000 }));
+    tree.set(
+      'init',
+      makeInode('file', 0o755, { mtime: 1492533000, data: memoryData(new Uint8Array(10).fill(0xab)) }),
+    );
+    const bytes = await writeCpioBytes(tree, { format: 'linuxkit' });
+    expect(bytes.length % 512).toBe(0);
+    const entries = readCpio(bytes);
+    expect(entries.map((e) => [e.name, e.ino, e.devMajor, e.devMinor, e.nlink])).toEqual([
+      ['.', 721, 3, 1, 2],
+      ['dev', 722, 3, 1, 2],
+      ['init', 723, 3, 1, 1],
+    ]);
+    const header = new TextDecoder().decode(bytes.subarray(0, 110));
+    expect(header).toBe(header.toLowerCase());
+    expect(header.slice(14, 22)).toBe('000041ed');
+  });
+
   it('rejects malformed archives with ERR_ARCHIVE_MALFORMED', () => {
     const bad = new TextEncoder().encode(`070701${'0'.repeat(96)}`);
     expect(() => readCpio(bad)).toThrow(expect.objectContaining({ code: 'ERR_ARCHIVE_MALFORMED' }));
