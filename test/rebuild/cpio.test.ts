@@ -31,6 +31,7 @@ mkfifo pipe && mknod chardev c 1 3 && mknod blockdev b 7 0
 chmod 700 empty && chmod 1777 a-b
 chown 1000:1000 pair1 && chown -h 12:34 bin
 for n in 1 2 3; do printf "$n" > "n$n"; done
+printf 'latin' > "$(printf 'bad\\377name')" && printf 'nl' > "$(printf 'new\\nline')"
 `;
 
 describe('cpio newc writer vs GNU cpio 2.15 --reproducible', () => {
