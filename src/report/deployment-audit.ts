@@ -4,8 +4,9 @@
  * same evidence later at the same time with `--at`, so a reviewer can reproduce the verdict
  * without trusting whoever ran the check.
  */
-import type { DeploymentProbe } from '../deployment/verify-deployment.js';
+
 import { printable } from '../deployment/response.js';
+import type { DeploymentProbe } from '../deployment/verify-deployment.js';
 import { toBase64, toHex } from '../util/bytes.js';
 import { type DeploymentReportInputs, verdictLine } from './deployment.js';
 

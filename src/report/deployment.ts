@@ -3,8 +3,9 @@
  * what, the PCR table, the chain, the TLS binding and the unsigned manifest), the `--json`
  * object, and the one-line-per-probe format of `--watch`.
  */
-import type { DeploymentProbe } from '../deployment/verify-deployment.js';
+
 import { printable } from '../deployment/response.js';
+import type { DeploymentProbe } from '../deployment/verify-deployment.js';
 import { AWS_NITRO_ROOT_G1_SHA256 } from '../trust/aws-root.js';
 import { toBase64, toHex } from '../util/bytes.js';
 import { verificationJson } from './attestation-json.js';

@@ -3,8 +3,9 @@
  * written here (independent of the demo server), through both transports. Every case is
  * asserted by its error code.
  */
-import * as http from 'node:http';
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';

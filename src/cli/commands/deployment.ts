@@ -10,9 +10,9 @@ import type { DeploymentProbe, VerifyDeploymentOptions } from '../../deployment/
 import { probeDeployment } from '../../deployment/verify-deployment.js';
 import { watchDeployment } from '../../deployment/watch.js';
 import { EnclaveVerifyError } from '../../errors.js';
-import { toHex } from '../../util/bytes.js';
 import { deploymentJson, renderDeploymentText, renderWatchLine } from '../../report/deployment.js';
 import { type DeploymentAuditInputs, renderDeploymentAudit } from '../../report/deployment-audit.js';
+import { toHex } from '../../util/bytes.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
 import { loadExpectations } from './deployment-expectations.js';
