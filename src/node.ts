@@ -50,6 +50,7 @@ export {
   rebuildCaution,
 } from './rebuild/node/rebuild.js';
 export { type RamdiskBytes, ramdisksFromBytes, ramdisksFromFile } from './rebuild/node/ramdisk-file.js';
+export { type NodeImageIo, nodeImageIo } from './rebuild/node/image-io.js';
 
 // vectors: suites from disk, and running them against another implementation's CLI (issue 6)
 export { type LoadedSuite, loadSuite, readCaseFile } from './vectors/node/load.js';

@@ -32,6 +32,13 @@ export interface ImageOptions {
   platform?: string;
   /** Largest decompressed layer accepted, in bytes; default 8 GiB. */
   maxLayerSize?: number;
+  /**
+   * SHA-256 (lowercase hex) of a blob. Default: read it into memory and use WebCrypto, which
+   * has no streaming digest; Node passes a streaming one so blobs stay on disk.
+   */
+  sha256Hex?: (source: ByteSource) => Promise<string>;
+  /** Decompress a gzip layer. Default: `DecompressionStream` into memory; Node spills to a file. */
+  gunzip?: (source: ByteSource, limit: number) => Promise<ByteSource>;
 }
 
 function recipeError(message: string): EnclaveVerifyError {
@@ -111,12 +118,20 @@ function blobPath(digest: unknown): string {
   return `blobs/sha256/${digest.slice(7)}`;
 }
 
-async function verifiedBlob(files: ImageFiles, digest: string): Promise<ByteSource> {
+async function verifiedBlob(files: ImageFiles, digest: string, options: ImageOptions): Promise<ByteSource> {
   const path = blobPath(digest);
   const src = await files.get(path);
   if (!src) throw new EnclaveVerifyError('ERR_ARCHIVE_MALFORMED', `image is missing blob ${digest}`);
-  const bytes = await readAll(src);
-  const actual = `sha256:${toHex(await sha256(bytes))}`;
+  let checked = src;
+  let hex: string;
+  if (options.sha256Hex) {
+    hex = await options.sha256Hex(src);
+  } else {
+    const bytes = await readAll(src);
+    hex = toHex(await sha256(bytes));
+    checked = memorySource(bytes);
+  }
+  const actual = `sha256:${hex}`;
   if (actual !== digest) {
     throw new EnclaveVerifyError(
       'ERR_ARCHIVE_MALFORMED',
@@ -126,12 +141,13 @@ async function verifiedBlob(files: ImageFiles, digest: string): Promise<ByteSour
       },
     );
   }
-  return memorySource(bytes);
+  return checked;
 }
 
 async function ociLayers(
   files: ImageFiles,
   platform: string,
+  options: ImageOptions,
 ): Promise<{ layers: ImageLayerInfo[]; sources: ByteSource[] }> {
   const index = (await readJson(files, 'index.json')) as { manifests?: Descriptor[] } | undefined;
   let manifests = index?.manifests;
@@ -150,7 +166,7 @@ async function ociLayers(
       );
     }
     const doc = JSON.parse(
-      new TextDecoder().decode(await readAll(await verifiedBlob(files, pick.digest))),
+      new TextDecoder().decode(await readAll(await verifiedBlob(files, pick.digest, options))),
     ) as {
       mediaType?: string;
       manifests?: Descriptor[];
@@ -170,7 +186,7 @@ async function ociLayers(
         throw recipeError(
           `layer ${l.digest} is zstd-compressed (${mt}); only tar and tar+gzip are supported`,
         );
-      sources.push(await verifiedBlob(files, l.digest));
+      sources.push(await verifiedBlob(files, l.digest, options));
       layers.push({ path: blobPath(l.digest), digest: l.digest, mediaType: mt, compressed: /gzip/.test(mt) });
     }
     return { layers, sources };
@@ -247,13 +263,13 @@ export async function treeFromImage(
 ): Promise<{ tree: FileTree; layers: ImageLayerInfo[] }> {
   const found = (await files.get('manifest.json'))
     ? await dockerSaveLayers(files)
-    : await ociLayers(files, options.platform ?? 'linux/amd64');
+    : await ociLayers(files, options.platform ?? 'linux/amd64', options);
   const tree = new FileTree();
   for (let i = 0; i < found.sources.length; i++) {
     let src = found.sources[i]!;
     const head = await src.read(0, 2);
     if (head[0] === 0x1f && head[1] === 0x8b) {
-      src = await gunzip(src, options.maxLayerSize ?? 8 * 1024 ** 3);
+      src = await (options.gunzip ?? gunzip)(src, options.maxLayerSize ?? 8 * 1024 ** 3);
       found.layers[i]!.compressed = true;
     }
     await applyLayer(tree, readTar(src, { label: `layer ${found.layers[i]!.path}` }), { whiteouts: true });

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tarImageFiles, treeFromImage } from '../../src/rebuild/image.js';
 import { treeFromTar } from '../../src/rebuild/load.js';
 import { openFileSource } from '../../src/rebuild/node/fs.js';
+import { nodeImageIo } from '../../src/rebuild/node/image-io.js';
+import { rebuildCaution } from '../../src/rebuild/node/rebuild.js';
 import { pathFromText } from '../../src/rebuild/paths.js';
 import { memorySource, readTar, type TarEntry } from '../../src/rebuild/tar.js';
 import { writeTar } from '../../src/rebuild/tar-write.js';
@@ -179,11 +181,19 @@ describe('container images: layers in order, whiteouts, OCI and docker save', ()
   });
   afterAll(() => cleanup());
 
-  for (const name of ['oci.tar', 'save.tar']) {
-    it(`applies the layers of ${name}`, async () => {
+  for (const [name, io] of [
+    ['oci.tar', 'memory'],
+    ['oci.tar', 'disk'],
+    ['save.tar', 'memory'],
+  ] as const) {
+    it(`applies the layers of ${name} (blobs and layers in ${io})`, async () => {
       const src = openFileSource(`${dir}/${name}`);
+      const nodeIo = nodeImageIo();
       try {
-        const { tree, layers } = await treeFromImage(await tarImageFiles(src));
+        const { tree, layers } = await treeFromImage(
+          await tarImageFiles(src),
+          io === 'disk' ? nodeIo.options : {},
+        );
         expect(layers).toHaveLength(3);
         expect(await text(tree, 'etc/a')).toBe('a2');
         expect(tree.get('etc/b')).toBeUndefined();
@@ -196,10 +206,20 @@ describe('container images: layers in order, whiteouts, OCI and docker save', ()
         expect(tree.get('hl2')).toBe(tree.get('hl1'));
         expect(tree.entries().some((e) => e.path.includes('.wh.'))).toBe(false);
       } finally {
+        nodeIo.cleanup();
         src.close();
       }
     });
   }
+
+  it('rebuilds from an OCI layout directory (format detected) with the same archive as from its tar', async () => {
+    const a = await rebuildCaution({ app: `${dir}/oci`, overlays: [], outDir: `${dir}/out-dir` });
+    const b = await rebuildCaution({ app: `${dir}/oci.tar`, overlays: [], outDir: `${dir}/out-tar` });
+    expect([a.appFormat, b.appFormat]).toEqual(['image', 'image']);
+    expect(a.layers?.map((l) => l.compressed)).toEqual([false, false, true]);
+    expect(a.cpioGz.sha256).toBe(b.cpioGz.sha256);
+    expect(a.entries).toBe(b.entries);
+  });
 
   it('refuses a blob whose digest does not match', async () => {
     sh(

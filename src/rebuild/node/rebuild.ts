@@ -19,6 +19,7 @@ import { diffRamdisks, type RamdiskDiff } from '../ramdisk.js';
 import { readTar } from '../tar.js';
 import type { FileTree } from '../tree.js';
 import { type FileSource, openFileSource, treeFromDirectory } from './fs.js';
+import { nodeImageIo } from './image-io.js';
 import { ramdisksFromFile } from './ramdisk-file.js';
 
 /** How the application is given. */
@@ -111,6 +112,7 @@ function directoryFiles(root: string, opened: FileSource[]): ImageFiles {
  */
 export async function rebuildCaution(o: CautionRebuildOptions): Promise<CautionRebuildResult> {
   const opened: FileSource[] = [];
+  const imageIo = nodeImageIo();
   try {
     const appFormat = await detectFormat(o.app, o.appFormat ?? 'auto');
     let tree: FileTree;
@@ -130,7 +132,10 @@ export async function rebuildCaution(o: CautionRebuildOptions): Promise<CautionR
         opened.push(src);
         files = await tarImageFiles(src, o.app);
       }
-      ({ tree, layers } = await treeFromImage(files, o.platform ? { platform: o.platform } : {}));
+      ({ tree, layers } = await treeFromImage(files, {
+        ...imageIo.options,
+        ...(o.platform ? { platform: o.platform } : {}),
+      }));
     }
     const overlays = o.overlays.map((path) => {
       const src = openFileSource(path);
@@ -203,6 +208,7 @@ export async function rebuildCaution(o: CautionRebuildOptions): Promise<CautionR
     return result;
   } finally {
     for (const s of opened) s.close();
+    imageIo.cleanup();
   }
 }
 
