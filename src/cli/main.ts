@@ -5,19 +5,46 @@
 import type { CliContext, Command } from './context.js';
 import { EXIT, reportError } from './context.js';
 
-/** Sub-commands, their module under `./commands/`, and a one-line summary for `--help`. */
-const COMMANDS: Record<string, { module: string; summary: string }> = {
-  verify: { module: 'verify', summary: 'verify an attestation document (chain, signature, PCRs, nonce...)' },
-  inspect: { module: 'inspect', summary: 'decode an attestation document WITHOUT verifying it' },
-  measure: { module: 'measure', summary: 'compute PCR0/1/2/8 of an EIF or of its parts' },
-  pcr: { module: 'pcr', summary: 'compute one PCR value as nitro-cli pcr does' },
-  'build-eif': { module: 'build-eif', summary: 'write an EIF byte-identical to eif_build' },
-  rebuild: { module: 'rebuild', summary: 'rebuild an enclave ramdisk and EIF from its sources' },
-  ramdisk: { module: 'ramdisk', summary: 'list, extract and compare ramdisk archives' },
-  deployment: { module: 'deployment', summary: 'verify a running enclave through its attestation endpoint' },
-  demo: { module: 'demo', summary: 'run a simulated enclave on loopback and verify it' },
-  ui: { module: 'ui', summary: 'serve the verifier web page on loopback' },
-  vectors: { module: 'vectors', summary: 'run a conformance vector suite' },
+/**
+ * Sub-commands, a loader for their module under `./commands/`, and a one-line summary for
+ * `--help`. Each loader is a literal `import()` so bundlers and vitest can resolve it.
+ */
+const COMMANDS: Record<string, { load: () => Promise<{ run: Command }>; summary: string }> = {
+  verify: {
+    load: () => import('./commands/verify.js'),
+    summary: 'verify an attestation document (chain, signature, PCRs, nonce...)',
+  },
+  inspect: {
+    load: () => import('./commands/inspect.js'),
+    summary: 'decode an attestation document WITHOUT verifying it',
+  },
+  measure: {
+    load: () => import('./commands/measure.js'),
+    summary: 'compute PCR0/1/2/8 of an EIF or of its parts',
+  },
+  pcr: { load: () => import('./commands/pcr.js'), summary: 'compute one PCR value as nitro-cli pcr does' },
+  'build-eif': {
+    load: () => import('./commands/build-eif.js'),
+    summary: 'write an EIF byte-identical to eif_build',
+  },
+  rebuild: {
+    load: () => import('./commands/rebuild.js'),
+    summary: 'rebuild an enclave ramdisk and EIF from its sources',
+  },
+  ramdisk: {
+    load: () => import('./commands/ramdisk.js'),
+    summary: 'list, extract and compare ramdisk archives',
+  },
+  deployment: {
+    load: () => import('./commands/deployment.js'),
+    summary: 'verify a running enclave through its attestation endpoint',
+  },
+  demo: {
+    load: () => import('./commands/demo.js'),
+    summary: 'run a simulated enclave on loopback and verify it',
+  },
+  ui: { load: () => import('./commands/ui.js'), summary: 'serve the verifier web page on loopback' },
+  vectors: { load: () => import('./commands/vectors.js'), summary: 'run a conformance vector suite' },
 };
 
 function usage(): string {
@@ -59,7 +86,7 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     return EXIT.USAGE;
   }
   try {
-    const mod = (await import(`./commands/${entry.module}.js`)) as { run: Command };
+    const mod = await entry.load();
     return await mod.run(rest, ctx);
   } catch (error) {
     return reportError(ctx, error, rest.includes('--json'));

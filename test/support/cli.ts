@@ -1,0 +1,48 @@
+// Runs the CLI in-process through src/cli/main.ts with captured streams, so tests exercise the
+// same dispatch, error printing and exit codes as the installed binary.
+import { PassThrough, Writable } from 'node:stream';
+import type { CliContext } from '../../src/cli/context.js';
+import { main } from '../../src/cli/main.js';
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A context whose stdout/stderr are collected into strings. */
+export function captureContext(
+  options: { cwd?: string; stdin?: string | Uint8Array; tty?: boolean; env?: Record<string, string> } = {},
+) {
+  const out = { stdout: '', stderr: '' };
+  const sink = (key: 'stdout' | 'stderr') =>
+    Object.assign(
+      new Writable({
+        write(chunk, _enc, done) {
+          out[key] += String(chunk);
+          done();
+        },
+      }),
+      { isTTY: options.tty ?? false },
+    );
+  const stdin = new PassThrough();
+  stdin.end(options.stdin ?? '');
+  const ctx: CliContext = {
+    stdout: sink('stdout'),
+    stderr: sink('stderr'),
+    stdin,
+    env: options.env ?? {},
+    cwd: options.cwd ?? process.cwd(),
+  };
+  return { ctx, out };
+}
+
+/** `enclave-verify ...argv` in-process. */
+export async function runCli(
+  argv: string[],
+  options: { cwd?: string; stdin?: string | Uint8Array; tty?: boolean; env?: Record<string, string> } = {},
+): Promise<CliRun> {
+  const { ctx, out } = captureContext(options);
+  const code = await main(argv, ctx);
+  return { code, ...out };
+}
