@@ -28,6 +28,7 @@ describe('enclave-verify vectors run vectors/', () => {
     expect(count('eif/synthetic/') + count('eif/malformed/')).toBe(29);
     expect(count('expected-pcrs/synthetic/')).toBe(21);
     expect(count('ramdisk/')).toBe(17);
+    expect(count('attestation/forge/')).toBe(103);
     if (existsSync(SHARED)) {
       // The real documents are present on this machine: none of their cases may be skipped.
       expect(out.skipped).toBe(0);
