@@ -10,8 +10,10 @@
  *   until its last name is seen, then all names are written newest-first with size 0 and the
  *   last one carries the data (sets left incomplete are flushed at the end the same way);
  *   the archive is padded with zeros to a multiple of 512 bytes.
- * - `linuxkit`: the writer nitro-cli's linuxkit uses (SPEC 3.3): inode numbers from 721,
- *   device 3:1, lowercase hex, padded to 512. Not checked against the real tool.
+ * - `linuxkit`: the header layout of the writer nitro-cli's linuxkit uses (SPEC 3.3): inode
+ *   numbers from 721, device 3:1, lowercase hex, padded to 512. Not checked against the real
+ *   tool, and entries still come in sorted tree order where linuxkit follows its input, so it
+ *   does not reproduce nitro-cli ramdisks yet.
  */
 import { EnclaveVerifyError } from '../errors.js';
 import { bytesToPath, pathToBytes, pathToText } from './paths.js';
@@ -163,9 +165,9 @@ function dataSize(inode: Inode): number {
   return inode.type === 'file' ? (inode.data?.size ?? 0) : 0;
 }
 
-function archiveName(path: string, format: CpioFormat): Uint8Array {
-  // GNU cpio strips find's leading './' and keeps '.' for the root; linuxkit names the same way.
-  void format;
+function archiveName(path: string): Uint8Array {
+  // GNU cpio strips find's leading './' and keeps '.' for the root. (The linuxkit option names
+  // entries the same way; its real naming is unverified, see the module comment.)
   return pathToBytes(path === '' ? '.' : path);
 }
 
@@ -211,7 +213,7 @@ export async function* writeCpio(tree: FileTree, options: CpioWriteOptions = {})
       devMinor: format === 'linuxkit' ? 1 : 0,
       rdevMajor: device ? (inode.rdevMajor ?? 0) : 0,
       rdevMinor: device ? (inode.rdevMinor ?? 0) : 0,
-      name: archiveName(e.path, format),
+      name: archiveName(e.path),
     };
   };
   const emit = async (e: TreeEntry, withData: boolean): Promise<void> => {
