@@ -201,6 +201,11 @@ describe('enclave-verify rebuild / ramdisk against the real pipeline', () => {
   });
 
   it('refuses bad usage and unsafe archives with the right codes', async () => {
+    const help = await cli(['rebuild', '--help'], dir);
+    expect([help.code, help.out.startsWith('usage: enclave-verify rebuild')]).toEqual([0, true]);
+    const rhelp = await cli(['ramdisk', '--help'], dir);
+    expect([rhelp.code, rhelp.out.startsWith('usage: enclave-verify ramdisk')]).toEqual([0, true]);
+    expect((await cli(['ramdisk', 'frobnicate', 'x'], dir)).code).toBe(2);
     expect((await cli(['rebuild', '--app', 'app.tar', '--out', 'x'], dir)).code).toBe(2);
     expect((await cli(['rebuild', '--recipe', 'caution', '--bogus'], dir)).code).toBe(2);
     sh("printf 'x' > evil && tar --absolute-names -cf abs.tar /etc/hostname", dir);
