@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { EnclaveVerifyError } from '../../src/errors.js';
 import { VECTOR_FORMAT, caseFiles, globToRegExp, parseVectorFile } from '../../src/vectors/format.js';
@@ -91,5 +92,26 @@ describe('vector format', () => {
     expect(globToRegExp('attestation/**').test('attestation/a/b')).toBe(true);
     expect(globToRegExp('*/real/*').test('attestation/real/x.y')).toBe(true);
     expect(globToRegExp('a.b').test('axb')).toBe(false);
+  });
+});
+
+describe('vector format properties', () => {
+  it('refuses any malformed JSON value with ERR_INPUT_FORMAT, never another error', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.jsonValue(), (cases, extra) => {
+        for (const v of [
+          cases,
+          { format: VECTOR_FORMAT, cases: [cases] },
+          { format: VECTOR_FORMAT, cases: [{ ...okCase, options: extra }] },
+        ]) {
+          try {
+            parseVectorFile(v, src);
+          } catch (e) {
+            expect((e as EnclaveVerifyError).code).toBe('ERR_INPUT_FORMAT');
+          }
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EnclaveVerifyError } from '../../src/errors.js';
 import { expandTemplate, parseTemplate, templatePlaceholders } from '../../src/vectors/template.js';
@@ -78,5 +79,34 @@ describe('command templates', () => {
       'file',
       'nonce',
     ]);
+  });
+});
+
+describe('command template properties', () => {
+  it('passes any value as exactly one argument, verbatim', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (file, nonce) => {
+        const argv = expand('prog --in {file} [--nonce {nonce}] end', { file, nonce });
+        expect(argv).toEqual(['prog', '--in', file, '--nonce', nonce, 'end']);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('either parses a template or refuses it with ERR_USAGE, never anything else', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.constantFrom('a', ' ', '[', ']', '{', '}', "'", '"', '\\', 'file', 'nonce') }),
+        (t) => {
+          try {
+            parseTemplate(`p ${t}`);
+          } catch (e) {
+            expect(e).toBeInstanceOf(EnclaveVerifyError);
+            expect((e as EnclaveVerifyError).code).toBe('ERR_USAGE');
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
