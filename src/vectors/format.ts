@@ -6,8 +6,9 @@
  * Validation is strict on purpose: a typo in a vector file (`"expct"`) must fail loudly instead
  * of silently turning a case into one that always passes.
  */
-import { ERROR_CODES, EnclaveVerifyError } from '../errors.js';
+
 import type { ErrorClass, ErrorCode } from '../errors.js';
+import { EnclaveVerifyError, ERROR_CODES } from '../errors.js';
 
 /** Value of the `format` field of every suite index and case file. */
 export const VECTOR_FORMAT = 'enclave-verify-vectors/1';

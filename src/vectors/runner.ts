@@ -2,8 +2,9 @@
  * Runs vector cases through an executor (this library, or another implementation's CLI) and
  * judges each outcome against the case's expectation. Runtime-agnostic: executors do the I/O.
  */
-import { ERROR_CODES } from '../errors.js';
+
 import type { ErrorClass, ErrorCode } from '../errors.js';
+import { ERROR_CODES } from '../errors.js';
 import type { Expectation, VectorCase } from './format.js';
 import { globToRegExp } from './format.js';
 

@@ -10,7 +10,7 @@ import { treeFromCpio, treeFromTar } from '../../src/rebuild/load.js';
 import { memorySource, readTar } from '../../src/rebuild/tar.js';
 import { runFuzz } from '../../src/vectors/fuzz.js';
 import { createRng, mutate } from '../../src/vectors/mutate.js';
-import { SEED, budget, memory, report, scaled } from './support.js';
+import { budget, memory, report, SEED, scaled } from './support.js';
 
 const enc = new TextEncoder();
 

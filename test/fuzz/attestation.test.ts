@@ -4,10 +4,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, issueAttestation } from '../../src/forge/index.js';
 import { ChainCache } from '../../src/trust/cache.js';
-import { type VerifyOptions, verifyAttestation } from '../../src/verify.js';
 import { runFuzz } from '../../src/vectors/fuzz.js';
 import { createRng, findFields, mutate } from '../../src/vectors/mutate.js';
-import { SEED, budget, memory, report, sameSignedContent, scaled, shared } from './support.js';
+import { type VerifyOptions, verifyAttestation } from '../../src/verify.js';
+import { budget, memory, report, SEED, sameSignedContent, scaled, shared } from './support.js';
 
 interface Base {
   name: string;

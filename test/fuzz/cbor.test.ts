@@ -7,9 +7,9 @@ import { EnclaveVerifyError } from '../../src/errors.js';
 import { CborEntries, CborTagged, type Encodable, encodeCbor } from '../../src/forge/index.js';
 import { decodeAttestation } from '../../src/parse/document.js';
 import { ChainCache } from '../../src/trust/cache.js';
-import { verifyAttestation } from '../../src/verify.js';
 import { createRng, randomCbor } from '../../src/vectors/mutate.js';
-import { SEED, budget, scaled, shared } from './support.js';
+import { verifyAttestation } from '../../src/verify.js';
+import { budget, SEED, scaled, shared } from './support.js';
 
 const cache = new ChainCache({ maxCertificates: 64 });
 let real: { certificate: Uint8Array; cabundle: Uint8Array[]; timestampMs: number };

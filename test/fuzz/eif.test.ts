@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { measureEifBytes } from '../../src/measure/eif-reader.js';
 import { buildEifBytes } from '../../src/measure/eif-writer.js';
 import { eifBuildMetadata } from '../../src/measure/metadata.js';
-import { crc32 } from '../../src/util/crc32.js';
 import { toHex } from '../../src/util/bytes.js';
+import { crc32 } from '../../src/util/crc32.js';
 import { type FuzzStats, runFuzz } from '../../src/vectors/fuzz.js';
 import { createRng, eifFields, mutateEifHeader } from '../../src/vectors/mutate.js';
-import { SEED, budget, memory, report, scaled, shared } from './support.js';
+import { budget, memory, report, SEED, scaled, shared } from './support.js';
 
 const TIME_LIMIT_MS = 3000;
 const RAW_PER_BASE = scaled(2000);

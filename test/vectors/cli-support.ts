@@ -1,8 +1,8 @@
 // In-process runs of `enclave-verify vectors` with captured output (vite cannot follow the
 // dispatcher's computed import, so the command module is called directly).
 import { PassThrough, Writable } from 'node:stream';
-import type { CliContext } from '../../src/cli/context.js';
 import { run } from '../../src/cli/commands/vectors.js';
+import type { CliContext } from '../../src/cli/context.js';
 
 export const PROJECT = new URL('../../', import.meta.url);
 

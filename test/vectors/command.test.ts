@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT, cli } from './cli-support.js';
+import { cli, PROJECT } from './cli-support.js';
 
 const VERIFY =
   'attestation=node bin/enclave-verify.js verify {file} [--root {roots}] [--at {at}] [--expect-pcrs {pcrs}] ' +

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { EnclaveVerifyError } from '../../src/errors.js';
-import { VECTOR_FORMAT, caseFiles, globToRegExp, parseVectorFile } from '../../src/vectors/format.js';
+import { caseFiles, globToRegExp, parseVectorFile, VECTOR_FORMAT } from '../../src/vectors/format.js';
 
 const src = new URL('file:///suite/attestation/cases.json');
 const file = (cases: unknown[], extra: Record<string, unknown> = {}) => ({

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { VECTOR_FORMAT, type VectorCase, parseVectorFile } from '../../src/vectors/format.js';
+import { parseVectorFile, VECTOR_FORMAT, type VectorCase } from '../../src/vectors/format.js';
 import { libraryExecutor } from '../../src/vectors/library.js';
 
 function ramdiskRead(archive: string): VectorCase {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VECTOR_FORMAT, type VectorCase, parseVectorFile } from '../../src/vectors/format.js';
+import { parseVectorFile, VECTOR_FORMAT, type VectorCase } from '../../src/vectors/format.js';
 import { interpretExit } from '../../src/vectors/node/command.js';
 import { judge, runCases, summaryLine } from '../../src/vectors/runner.js';
 

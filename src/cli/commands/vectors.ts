@@ -5,12 +5,12 @@
  */
 import { parseArgs } from 'node:util';
 import { EnclaveVerifyError } from '../../errors.js';
+import type { VectorKind } from '../../vectors/format.js';
 import { libraryExecutor } from '../../vectors/library.js';
 import { type CommandExecutor, commandExecutor } from '../../vectors/node/command.js';
 import { loadSuite, readCaseFile } from '../../vectors/node/load.js';
 import { type CaseResult, type MatchLevel, runCases, summaryLine } from '../../vectors/runner.js';
 import { type CommandTemplate, parseTemplate } from '../../vectors/template.js';
-import type { VectorKind } from '../../vectors/format.js';
 import type { Command } from '../context.js';
 import { EXIT, reportError } from '../context.js';
 

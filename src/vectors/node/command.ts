@@ -17,9 +17,9 @@ import type { Executor, Outcome } from '../runner.js';
 import { classOf } from '../runner.js';
 import {
   type CommandTemplate,
+  expandTemplate,
   type Placeholder,
   type TemplateValues,
-  expandTemplate,
   templatePlaceholders,
 } from '../template.js';
 import { readCaseFile } from './load.js';

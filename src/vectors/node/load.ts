@@ -7,7 +7,7 @@ import { access, readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EnclaveVerifyError } from '../../errors.js';
-import { type VectorCase, caseFiles, parseVectorFile } from '../format.js';
+import { caseFiles, parseVectorFile, type VectorCase } from '../format.js';
 
 /** A loaded suite: every case in include order, and why some cannot run here. */
 export interface LoadedSuite {
