@@ -22,8 +22,8 @@ import {
   type Inode,
   type NodeType,
   nodeTypeOfMode,
-  TYPE_BITS,
   type TreeEntry,
+  TYPE_BITS,
 } from './tree.js';
 
 /** Which tool's archive layout to reproduce. */

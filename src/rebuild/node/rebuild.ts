@@ -4,16 +4,17 @@
  * in one streaming pass, build `enclave.eif` and its PCRs with the measure stage, and compare
  * with a reference ramdisk when asked.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+
 import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnclaveVerifyError } from '../../errors.js';
-import type { EifPcrs } from '../../measure/pcr.js';
 import { writeEifFile } from '../../measure/node/write-file.js';
+import type { EifPcrs } from '../../measure/pcr.js';
+import { extractOverlay } from '../apply.js';
 import { archiveTree, buildCautionTree, CAUTION_CMDLINE, type StreamCompressor } from '../caution.js';
 import { BusyboxGzipEncoder } from '../gzip/gzip.js';
-import { type ImageLayerInfo, isImage, tarImageFiles, treeFromImage, type ImageFiles } from '../image.js';
-import { extractOverlay } from '../apply.js';
+import { type ImageFiles, type ImageLayerInfo, isImage, tarImageFiles, treeFromImage } from '../image.js';
 import { treeFromTar } from '../load.js';
 import { diffRamdisks, type RamdiskDiff } from '../ramdisk.js';
 import { readTar } from '../tar.js';
