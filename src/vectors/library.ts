@@ -1,12 +1,22 @@
 /**
  * Runs vector cases with this library (the reference executor of `enclave-verify vectors run`).
  * Runtime-agnostic: file access goes through {@link VectorIo}, so a browser can run a suite
- * served over HTTP. Each kind's code is imported on first use, so a suite of attestation
- * documents does not load the EIF or ramdisk code.
+ * served over HTTP.
  */
 import { EnclaveVerifyError } from '../errors.js';
+import { measureEifBytes } from '../measure/eif-reader.js';
+import { describeEif } from '../measure/format.js';
+import { parseExpectedPcrs } from '../policy/expected-pcrs.js';
+import { applyLayer } from '../rebuild/apply.js';
+import { archiveTree, buildCautionTree } from '../rebuild/caution.js';
+import { readCpio } from '../rebuild/cpio.js';
+import { BusyboxGzipEncoder } from '../rebuild/gzip/gzip.js';
+import { treeFromCpio, treeFromTar } from '../rebuild/load.js';
+import { memorySource, readTar } from '../rebuild/tar.js';
+import { FileTree } from '../rebuild/tree.js';
 import { decodeUtf8, fromHex, toHex } from '../util/bytes.js';
 import { sha256 } from '../util/digest.js';
+import { verifyAttestation } from '../verify.js';
 import type { VectorCase } from './format.js';
 import type { Executor, Outcome } from './runner.js';
 
@@ -35,7 +45,6 @@ function hexRecord(pcrs: Iterable<[number, Uint8Array]>): Record<string, string>
 }
 
 async function attestation(c: Extract<VectorCase, { kind: 'attestation' }>, io: VectorIo): Promise<Outcome> {
-  const { verifyAttestation } = await import('../verify.js');
   const bytes = await io.read(new URL(c.input.file, c.base));
   const o = c.options;
   const trustedRoots = o.trustedRoots
@@ -62,10 +71,6 @@ async function attestation(c: Extract<VectorCase, { kind: 'attestation' }>, io: 
 }
 
 async function eif(c: Extract<VectorCase, { kind: 'eif' }>, io: VectorIo): Promise<Outcome> {
-  const [{ measureEifBytes }, { describeEif }] = await Promise.all([
-    import('../measure/eif-reader.js'),
-    import('../measure/format.js'),
-  ]);
   const m = await measureEifBytes(await io.read(new URL(c.input.file, c.base)));
   if (m.signature && !m.signature.signatureCheck) {
     // A verifier must not vouch for an image whose signature fails (describe-eif only reports it).
@@ -87,7 +92,6 @@ async function expectedPcrs(
   c: Extract<VectorCase, { kind: 'expected-pcrs' }>,
   io: VectorIo,
 ): Promise<Outcome> {
-  const { parseExpectedPcrs } = await import('../policy/expected-pcrs.js');
   const text = decodeUtf8(await io.read(new URL(c.input.file, c.base)));
   if (text === undefined) {
     throw new EnclaveVerifyError('ERR_EXPECTED_PCRS_FORMAT', 'the expected-PCR file is not UTF-8 text');
@@ -138,11 +142,6 @@ async function ramdisk(
   io: VectorIo,
   options: LibraryExecutorOptions,
 ): Promise<Outcome> {
-  const [{ treeFromTar, treeFromCpio }, { memorySource, readTar }, { readCpio }] = await Promise.all([
-    import('../rebuild/load.js'),
-    import('../rebuild/tar.js'),
-    import('../rebuild/cpio.js'),
-  ]);
   const read = (p: string) => io.read(new URL(p, c.base));
   if (c.input.recipe === 'read') {
     let bytes = await read(c.input.archive!);
@@ -162,15 +161,9 @@ async function ramdisk(
         yield e;
       }
     };
-    const { applyLayer } = await import('../rebuild/apply.js');
-    const { FileTree } = await import('../rebuild/tree.js');
     await applyLayer(new FileTree(), counted());
     return { result: 'accept', entries };
   }
-  const [{ buildCautionTree, archiveTree }, { BusyboxGzipEncoder }] = await Promise.all([
-    import('../rebuild/caution.js'),
-    import('../rebuild/gzip/gzip.js'),
-  ]);
   const tree = await treeFromTar(memorySource(await read(c.input.app!)), { label: c.input.app! });
   const overlays = await Promise.all((c.input.overlays ?? []).map(read));
   await buildCautionTree(
