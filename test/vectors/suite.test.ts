@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cli } from './cli-support.js';
 
@@ -63,5 +63,36 @@ describe('enclave-verify vectors run vectors/', () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^usage: enclave-verify vectors run/);
+  });
+});
+
+describe('vectors/attestation.json', () => {
+  it('is in step with the forged catalogue in vectors/attestation/cases.json (re-run scripts/vectors/attestation.mjs)', () => {
+    const read = (p: string) =>
+      JSON.parse(readFileSync(new URL(`../../vectors/${p}`, import.meta.url), 'utf8'));
+    const source = read('attestation/cases.json') as {
+      root: string;
+      cases: { id: string; file: string; expect: string; options: Record<string, unknown> }[];
+    };
+    const ours = read('attestation.json') as {
+      cases: {
+        id: string;
+        input: { file: string };
+        options: Record<string, unknown>;
+        expect: { result: string; code?: string };
+      }[];
+    };
+    const want = source.cases.map((c) => [
+      `attestation/forge/${c.id}`,
+      c.file,
+      c.expect === 'ok' ? 'accept' : c.expect,
+    ]);
+    const got = ours.cases.map((c) => [
+      c.id,
+      c.input.file,
+      c.expect.result === 'accept' ? 'accept' : c.expect.code,
+    ]);
+    expect(got).toEqual(want);
+    for (const c of ours.cases) expect(c.options.trustedRoots).toEqual([source.root]);
   });
 });
