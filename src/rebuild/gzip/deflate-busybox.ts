@@ -51,7 +51,8 @@ function rebase(positions: Uint16Array): void {
 /**
  * Streaming deflate encoder producing busybox gzip's exact raw deflate stream (no gzip
  * header). Feed input with `write`, then call `finish`; both return the compressed bytes
- * completed so far. Memory stays bounded (about 300 KiB) whatever the input size.
+ * completed so far. Memory stays bounded whatever the input size: about half a MiB of tables
+ * and window, plus the compressed bytes a single call returns.
  *
  * @example
  * ```ts
