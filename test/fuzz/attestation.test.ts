@@ -103,6 +103,6 @@ describe('mutated attestation documents', () => {
       expect(peakHeap).toBeLessThan(256 * 2 ** 20);
       expect(peakRss).toBeLessThan(512 * 2 ** 20);
     },
-    budget(600_000),
+    budget(240_000),
   );
 });

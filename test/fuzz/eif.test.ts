@@ -124,6 +124,6 @@ describe('mutated EIF headers and section tables', () => {
       expect(Math.max(r.peakHeap, c.peakHeap)).toBeLessThan(256 * 2 ** 20);
       expect(Math.max(r.peakRss, c.peakRss)).toBeLessThan(512 * 2 ** 20);
     },
-    budget(600_000),
+    budget(240_000),
   );
 });
