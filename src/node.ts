@@ -61,3 +61,4 @@ export {
   interpretExit,
 } from './vectors/node/command.js';
 export { type CommandTemplate, expandTemplate, parseTemplate, PLACEHOLDERS } from './vectors/template.js';
+export { startWatchdog, type Watchdog } from './vectors/node/watchdog.js';

@@ -6,7 +6,8 @@
  * - accepted: the target returned and the oracle did not call the result legitimate;
  * - uncaught: the target threw anything else (a bug: TypeError, RangeError, stack overflow...);
  * - hung: no answer within the per-input time bound (asynchronous hangs are cut off by a timer;
- *   a synchronous loop cannot be interrupted in-thread, but shows up as the maximum time).
+ *   a synchronous loop cannot be interrupted in-thread: the `watch` hooks let a watchdog thread,
+ *   `node/watchdog.ts`, name the stuck input while the test runner's time-out ends the run).
  */
 import { EnclaveVerifyError } from '../errors.js';
 
@@ -81,6 +82,8 @@ export interface FuzzOptions<R> {
   sampleEvery?: number;
   /** Findings kept per kind. Default 5. */
   keep?: number;
+  /** Told when each input starts and ends (e.g. a watchdog thread that can see synchronous hangs). */
+  watch?: { begin(index: number): void; end(): void };
 }
 
 const HANG = Symbol('hang');
@@ -138,6 +141,7 @@ export async function runFuzz<R>(options: FuzzOptions<R>): Promise<FuzzStats> {
     const input = options.generate(index);
     if (input.bytes.length > stats.maxInputBytes) stats.maxInputBytes = input.bytes.length;
     const begin = now();
+    options.watch?.begin(index);
     let timer: ReturnType<typeof setTimeout> | undefined;
     let outcome: { ok: true; value: R } | { ok: false; error: unknown } | typeof HANG;
     try {
@@ -154,6 +158,7 @@ export async function runFuzz<R>(options: FuzzOptions<R>): Promise<FuzzStats> {
       ]);
     } finally {
       clearTimeout(timer);
+      options.watch?.end();
     }
     const ms = now() - begin;
     stats.count++;

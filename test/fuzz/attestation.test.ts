@@ -4,10 +4,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, issueAttestation } from '../../src/forge/index.js';
 import { ChainCache } from '../../src/trust/cache.js';
-import { runFuzz } from '../../src/vectors/fuzz.js';
 import { createRng, findFields, mutate } from '../../src/vectors/mutate.js';
 import { type VerifyOptions, verifyAttestation } from '../../src/verify.js';
-import { budget, memory, report, SEED, sameSignedContent, scaled, shared } from './support.js';
+import { budget, memory, report, SEED, sameSignedContent, scaled, shared, watchedFuzz } from './support.js';
 
 interface Base {
   name: string;
@@ -66,7 +65,7 @@ describe('mutated attestation documents', () => {
       const byCode: Record<string, number> = {};
       for (const [k, base] of bases.entries()) {
         const fields = findFields(base.bytes);
-        const stats = await runFuzz({
+        const stats = await watchedFuzz({
           name: `attestation ${base.name}`,
           seed: SEED + k,
           count: PER_BASE,

@@ -8,9 +8,9 @@ import { buildEifBytes } from '../../src/measure/eif-writer.js';
 import { eifBuildMetadata } from '../../src/measure/metadata.js';
 import { toHex } from '../../src/util/bytes.js';
 import { crc32 } from '../../src/util/crc32.js';
-import { type FuzzStats, runFuzz } from '../../src/vectors/fuzz.js';
+import type { FuzzStats } from '../../src/vectors/fuzz.js';
 import { createRng, eifFields, mutateEifHeader } from '../../src/vectors/mutate.js';
-import { budget, memory, report, SEED, scaled, shared } from './support.js';
+import { budget, memory, report, SEED, scaled, shared, watchedFuzz } from './support.js';
 
 const TIME_LIMIT_MS = 3000;
 const RAW_PER_BASE = scaled(2000);
@@ -75,7 +75,7 @@ describe('mutated EIF headers and section tables', () => {
         const original = await measureEifBytes(base.bytes);
         const want = pcrsOf(original);
         const fields = eifFields(base.bytes);
-        const rawStats = await runFuzz({
+        const rawStats = await watchedFuzz({
           name: `eif raw ${base.name}`,
           seed: SEED + k,
           count: RAW_PER_BASE,
@@ -92,7 +92,7 @@ describe('mutated EIF headers and section tables', () => {
         assertClean(rawStats);
         raw.push(rawStats);
 
-        const repairedStats = await runFuzz({
+        const repairedStats = await watchedFuzz({
           name: `eif crc-repaired ${base.name}`,
           seed: SEED + 100 + k,
           count: REPAIRED_PER_BASE,

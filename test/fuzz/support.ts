@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { decodeCoseSign1 } from '../../src/parse/cose.js';
 import { bytesEqual } from '../../src/util/bytes.js';
-import { type FuzzStats, formatFuzzStats } from '../../src/vectors/fuzz.js';
+import { type FuzzOptions, type FuzzStats, formatFuzzStats, runFuzz } from '../../src/vectors/fuzz.js';
+import { startWatchdog } from '../../src/vectors/node/watchdog.js';
 
 /** Fixed by default so a failure reproduces; FUZZ_SEED picks another run. */
 export const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
@@ -41,5 +42,15 @@ export function sameSignedContent(original: Uint8Array, mutant: Uint8Array): boo
     );
   } catch {
     return false;
+  }
+}
+
+/** `runFuzz` with a watchdog thread that names any input stuck past the time bound on stderr. */
+export async function watchedFuzz<R>(options: FuzzOptions<R>): Promise<FuzzStats> {
+  const dog = startWatchdog({ name: options.name, seed: options.seed, limitMs: options.timeLimitMs ?? 2000 });
+  try {
+    return await runFuzz({ ...options, watch: dog });
+  } finally {
+    await dog.stop();
   }
 }
