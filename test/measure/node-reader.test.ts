@@ -49,3 +49,47 @@ describe('streaming EIF reader', () => {
     });
   }
 });
+
+describe('worker split of hashing and CRC', () => {
+  test.each([
+    ['CRC boundary inside the application ramdisk', [10_000, 1_000, 100_000]],
+    ['three application ramdisks, one empty', [3_000, 500, 40_000, 0, 60_000]],
+    ['single ramdisk: the second worker only checksums', [5_000, 70_000]],
+  ])('%s', async (_name, sizes) => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { buildEifBytes } = await import('../../src/measure/eif-writer.js');
+    const { measureEifBytes } = await import('../../src/measure/eif-reader.js');
+    const { eifBuildMetadata } = await import('../../src/measure/metadata.js');
+    const [kernelSize, ...ramdiskSizes] = sizes as number[];
+    let seed = 1;
+    const bytes = (n: number) =>
+      Uint8Array.from({ length: n }, () => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return seed >> 16;
+      });
+    const eif = await buildEifBytes({
+      kernel: bytes(kernelSize!),
+      cmdline: 'console=ttyS0',
+      ramdisks: ramdiskSizes.map(bytes),
+      metadata: eifBuildMetadata({ kernelFileName: 'k', buildTime: 't' }),
+    });
+    const want = await measureEifBytes(eif);
+    const dir = mkdtempSync(join(tmpdir(), 'eif-split-'));
+    try {
+      writeFileSync(join(dir, 'x.eif'), eif);
+      for (const chunkSize of [1000, 7777, 1 << 20]) {
+        const got = await measureEifFile(join(dir, 'x.eif'), { parallel: 'always', chunkSize });
+        expect([toHex(got.pcrs.pcr0), toHex(got.pcrs.pcr1), toHex(got.pcrs.pcr2)]).toEqual([
+          toHex(want.pcrs.pcr0),
+          toHex(want.pcrs.pcr1),
+          toHex(want.pcrs.pcr2),
+        ]);
+        expect(got.crc).toEqual({ stored: want.crc.stored, computed: want.crc.stored, ok: true });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,156 +1,169 @@
 /**
- * Two SHA-384 worker threads fed from a SharedArrayBuffer ring, so the PCR0 pass and the
- * PCR2 pass over a large EIF run on both cores while the main thread only reads the file.
+ * Two worker threads that each read their own ranges of an EIF (through the file descriptor
+ * the main thread opened) and hash them: one makes PCR0's pass (and PCR1, a copy of its state
+ * at the end of the first ramdisk), the other PCR2's pass over the application ramdisks. Each
+ * also checksums part of the file, so the CRC costs no third pass. Neither waits for the other
+ * nor for the main thread: each runs a tight read-and-hash loop, like `openssl dgst`, so both
+ * cores stay busy even when the machine is shared.
  *
- * The worker is created from inline source (`eval: true`) rather than a file: that works the
+ * The workers are created from inline source (`eval: true`) rather than a file: that works the
  * same from `dist/` and under vitest (which cannot start a `.ts` worker file).
  */
 import { Worker } from 'node:worker_threads';
+import { EnclaveVerifyError } from '../../errors.js';
 
-// Runs inside the worker. Protocol:
-//   {op:'data', slot, len}  hash that slot of the ring, answer {op:'free', slot}
-//   {op:'mark'}             remember the digest of everything so far (PCR1's prefix)
-//   {op:'finish'}           answer {op:'done', digest, mark}
+/** One contiguous range of the file a worker reads. */
+export interface Segment {
+  offset: number;
+  length: number;
+  /** Feed it to this worker's SHA-384. */
+  hash: boolean;
+  /** Return its own CRC-32 (seed 0) as one piece. */
+  crc: boolean;
+  /** Remember the hash state right after it (PCR1's prefix ends here). */
+  markAfter: boolean;
+}
+
+/** What a worker returns. */
+export interface SegmentResult {
+  digest: Uint8Array;
+  /** Digest at the mark, or the final digest when no segment was marked. */
+  mark: Uint8Array;
+  /** CRC pieces of the `crc` segments. */
+  crcs: Array<{ offset: number; length: number; crc: number }>;
+}
+
 // Dynamic import() works whether the eval'd source runs as CommonJS or, when the parent was
 // started with --input-type=module (inherited through execArgv), as an ES module.
+// zlib.crc32 exists from Node 20.15; older versions use the table fallback.
 const WORKER_SOURCE = `
-Promise.all([import('node:worker_threads'), import('node:crypto')]).then(([{ parentPort, workerData }, { createHash }]) => {
-  const ring = new Uint8Array(workerData.ring);
-  const slotSize = workerData.slotSize;
-  const h = createHash('sha384');
-  let mark = null;
-  parentPort.on('message', (m) => {
-    if (m.op === 'data') {
-      h.update(ring.subarray(m.slot * slotSize, m.slot * slotSize + m.len));
-      parentPort.postMessage({ op: 'free', slot: m.slot });
-    } else if (m.op === 'mark') {
-      mark = h.copy().digest();
-    } else if (m.op === 'finish') {
-      const markDigest = mark ?? h.copy().digest();
-      parentPort.postMessage({ op: 'done', digest: h.digest(), mark: markDigest });
+Promise.all([import('node:worker_threads'), import('node:crypto'), import('node:fs'), import('node:zlib')]).then(
+  ([{ parentPort, workerData }, { createHash }, fs, zlib]) => {
+    const { fd, segments, chunkSize, progressEvery } = workerData;
+    let crc32 = zlib.crc32;
+    if (typeof crc32 !== 'function') {
+      const t = new Int32Array(256);
+      for (let n = 0; n < 256; n++) { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; t[n] = c; }
+      crc32 = (b, seed) => { let c = ~seed; for (let i = 0; i < b.length; i++) c = t[(c ^ b[i]) & 255] ^ (c >>> 8); return ~c >>> 0; };
     }
-  });
-});
+    const h = createHash('sha384');
+    const buf = new Uint8Array(chunkSize);
+    const crcs = [];
+    let mark = null;
+    let done = 0;
+    let reported = 0;
+    try {
+      for (const s of segments) {
+        let c = 0;
+        for (let at = 0; at < s.length; ) {
+          const n = fs.readSync(fd, buf, 0, Math.min(chunkSize, s.length - at), s.offset + at);
+          if (n === 0) {
+            parentPort.postMessage({ op: 'eof', offset: s.offset + at });
+            return;
+          }
+          const view = buf.subarray(0, n);
+          if (s.hash) h.update(view);
+          if (s.crc) c = crc32(view, c);
+          at += n;
+          done += n;
+          if (done - reported >= progressEvery) {
+            parentPort.postMessage({ op: 'progress', done });
+            reported = done;
+          }
+        }
+        if (s.crc) crcs.push({ offset: s.offset, length: s.length, crc: c });
+        if (s.markAfter) mark = h.copy().digest();
+      }
+      const digest = h.digest();
+      parentPort.postMessage({ op: 'done', digest, mark: mark ?? digest, crcs });
+    } catch (e) {
+      parentPort.postMessage({ op: 'error', message: String((e && e.message) || e) });
+    }
+  },
+);
 `;
 
-/** Digests a hash worker returns. */
-export interface WorkerDigests {
-  digest: Uint8Array;
-  /** Digest at the last `mark` (or of everything when never marked). */
-  mark: Uint8Array;
+/** A running worker: its result, and a way to stop it early (always call before closing `fd`). */
+export interface SegmentJob {
+  result: Promise<SegmentResult>;
+  stop(): Promise<void>;
 }
 
 /**
- * A ring of equal slots in shared memory and the workers that hash them. A slot is reused
- * once every worker it was sent to has hashed it.
+ * Start one worker over `segments` of the open file `fd`; `onProgress(bytes)` reports bytes read.
  *
  * @example
  * ```ts
- * const pool = await HashWorkerPool.start(2, 8, 4 << 20);
- * const slot = await pool.acquire();
- * // fill pool.slot(slot) ... then
- * pool.dispatch(slot, length, [0, 1]);
- * const [image, app] = await pool.finish();
+ * const job = runSegmentWorker(fh.fd, [{ offset: 548, length: 100, hash: true, crc: true, markAfter: false }]);
+ * try { const r = await job.result; } finally { await job.stop(); }
  * ```
  */
-export class HashWorkerPool {
-  private readonly refs: Int32Array;
-  private readonly freeSlots: number[] = [];
-  private waiting: ((slot: number) => void) | undefined;
-  private failure: Error | undefined;
-  private failed: ((e: Error) => void) | undefined;
-  private readonly results: Array<Promise<WorkerDigests>>;
-
-  private constructor(
-    private readonly workers: Worker[],
-    private readonly ring: SharedArrayBuffer,
-    readonly slotSize: number,
-    slots: number,
-  ) {
-    this.refs = new Int32Array(slots);
-    for (let i = 0; i < slots; i++) this.freeSlots.push(i);
-    this.results = workers.map(
-      (w) =>
-        new Promise<WorkerDigests>((resolve, reject) => {
-          w.on('message', (m: { op: string; slot: number; digest: Uint8Array; mark: Uint8Array }) => {
-            if (m.op === 'free') this.release(m.slot);
-            else if (m.op === 'done')
-              resolve({ digest: new Uint8Array(m.digest), mark: new Uint8Array(m.mark) });
-          });
-          const fail = (e: Error) => {
-            this.failure = e;
-            this.failed?.(e);
-            reject(e);
-          };
-          w.on('error', fail);
-          w.on('exit', (code) => fail(new Error(`hash worker exited early (code ${code})`)));
-        }),
+export function runSegmentWorker(
+  fd: number,
+  segments: Segment[],
+  options: { chunkSize?: number; onProgress?: (bytes: number) => void } = {},
+): SegmentJob {
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: {
+      fd,
+      segments,
+      chunkSize: options.chunkSize ?? 2 * 1024 * 1024,
+      progressEvery: 32 * 1024 * 1024,
+    },
+  });
+  const result = new Promise<SegmentResult>((resolve, reject) => {
+    let settled = false;
+    const finish = (f: () => void) => {
+      if (settled) return;
+      settled = true;
+      f();
+      void worker.terminate();
+    };
+    worker.on(
+      'message',
+      (m: {
+        op: string;
+        done: number;
+        digest: Uint8Array;
+        mark: Uint8Array;
+        crcs: SegmentResult['crcs'];
+        offset: number;
+        message: string;
+      }) => {
+        if (m.op === 'progress') options.onProgress?.(m.done);
+        else if (m.op === 'done') {
+          finish(() =>
+            resolve({ digest: new Uint8Array(m.digest), mark: new Uint8Array(m.mark), crcs: m.crcs }),
+          );
+        } else if (m.op === 'eof') {
+          finish(() =>
+            reject(
+              new EnclaveVerifyError(
+                'ERR_EIF_TRUNCATED',
+                `the file ended at byte ${m.offset} while reading; it changed or was cut short while being read`,
+              ),
+            ),
+          );
+        } else if (m.op === 'error') {
+          finish(() => reject(new EnclaveVerifyError('ERR_IO', `reading the EIF failed: ${m.message}`)));
+        }
+      },
     );
-    // Failures surface through acquire() or finish(); avoid unhandled-rejection noise.
-    for (const r of this.results) r.catch(() => undefined);
-  }
-
-  /** Start `count` workers sharing a ring of `slots` slots of `slotSize` bytes. */
-  static async start(count: number, slots: number, slotSize: number): Promise<HashWorkerPool> {
-    const ring = new SharedArrayBuffer(slots * slotSize);
-    const workers = Array.from(
-      { length: count },
-      () => new Worker(WORKER_SOURCE, { eval: true, workerData: { ring, slotSize } }),
+    worker.on('error', (e) =>
+      finish(() =>
+        reject(new EnclaveVerifyError('ERR_IO', `hash worker failed: ${e.message}`, { cause: e })),
+      ),
     );
-    return new HashWorkerPool(workers, ring, slotSize, slots);
-  }
-
-  /** A view of one slot, to read file data into. */
-  slot(index: number): Uint8Array {
-    return new Uint8Array(this.ring, index * this.slotSize, this.slotSize);
-  }
-
-  /** Wait for a free slot. */
-  acquire(): Promise<number> {
-    if (this.failure) return Promise.reject(this.failure);
-    const free = this.freeSlots.pop();
-    if (free !== undefined) return Promise.resolve(free);
-    return new Promise<number>((resolve, reject) => {
-      this.waiting = resolve;
-      this.failed = reject;
-    });
-  }
-
-  /** Give a filled slot back without hashing it (e.g. a section with no measured data). */
-  release(slot: number): void {
-    if (this.refs[slot]! > 0) this.refs[slot]!--;
-    if (this.refs[slot] !== 0) return;
-    const w = this.waiting;
-    if (w) {
-      this.waiting = undefined;
-      this.failed = undefined;
-      w(slot);
-    } else this.freeSlots.push(slot);
-  }
-
-  /** Hash the first `length` bytes of `slot` in each of the listed workers. */
-  dispatch(slot: number, length: number, workers: readonly number[]): void {
-    if (workers.length === 0) {
-      this.release(slot);
-      return;
-    }
-    this.refs[slot] = workers.length;
-    for (const i of workers) this.workers[i]!.postMessage({ op: 'data', slot, len: length });
-  }
-
-  /** Remember worker `i`'s digest so far (the first-ramdisk boundary for PCR1). */
-  mark(i: number): void {
-    this.workers[i]!.postMessage({ op: 'mark' });
-  }
-
-  /** Final digests of every worker, in worker order. */
-  async finish(): Promise<WorkerDigests[]> {
-    for (const w of this.workers) w.postMessage({ op: 'finish' });
-    return Promise.all(this.results);
-  }
-
-  /** Stop the workers (always call, also after errors). */
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
-  }
+    worker.on('exit', (code) =>
+      finish(() => reject(new EnclaveVerifyError('ERR_IO', `hash worker exited early (code ${code})`))),
+    );
+  });
+  result.catch(() => undefined); // the caller awaits it; never an unhandled rejection
+  return {
+    result,
+    stop: async () => {
+      await worker.terminate();
+    },
+  };
 }

@@ -6,7 +6,6 @@ import { createPrivateKey, createPublicKey, sign as nodeSign } from 'node:crypto
 import type { FileHandle } from 'node:fs/promises';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { crc32 as zlibCrc32 } from 'node:zlib';
 import { EnclaveVerifyError } from '../../errors.js';
 import { bytesEqual, utf8 } from '../../util/bytes.js';
 import { pemCertificateToDer, signingCertificateFacts } from '../certificate.js';
@@ -23,6 +22,7 @@ import { eifBuildMetadata, MAX_CUSTOM_METADATA_FILE } from '../metadata.js';
 import { type EifPcrs, PcrMeasurer, pcrOfBytes } from '../pcr.js';
 import { coseAlgForCurve } from '../signature.js';
 import { nodeSha384 } from './hash.js';
+import { nativeCrc32 } from './native-crc32.js';
 import { measureEifParts } from './parts.js';
 
 /** Options of {@link writeEifFile}, named after eif_build 0.3.1's flags. */
@@ -203,12 +203,12 @@ export async function writeEifFile(o: WriteEifOptions): Promise<WrittenEif> {
     let fileIndex = 0;
     for (const s of sections) {
       await write(s.header);
-      crc = zlibCrc32(s.header, crc);
+      crc = nativeCrc32(s.header, crc);
       if (s.kind === 'kernel' || s.kind === 'ramdisk') {
         measurer.begin(s.kind);
         const path = files[fileIndex++]!;
         const copied = await copyFile(path, s.size, async (chunk) => {
-          crc = zlibCrc32(chunk, crc);
+          crc = nativeCrc32(chunk, crc);
           measurer.update(chunk);
           await write(chunk);
         });
@@ -223,7 +223,7 @@ export async function writeEifFile(o: WriteEifOptions): Promise<WrittenEif> {
           measurer.begin('cmdline');
           measurer.update(data);
         }
-        crc = zlibCrc32(data, crc);
+        crc = nativeCrc32(data, crc);
         await write(data);
       }
     }
