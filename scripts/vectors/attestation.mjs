@@ -2,10 +2,13 @@
 // Writes vectors/attestation.json: the synthetic attestation cases of vectors/attestation/
 // (written by scripts/gen-test-pki.mjs from the catalogue in src/forge/cases.ts) in the suite's
 // case format, so `vectors run` and other implementations run them with the rest. It only
-// translates: files, options and outcomes are the catalogue's. Re-run after gen-test-pki.mjs.
+// translates: files, options and outcomes are the catalogue's; for accepted documents it adds
+// their PCR values, read with cbor-x (not with the parser under test). Re-run after
+// gen-test-pki.mjs.
 //
 //   node scripts/vectors/attestation.mjs
 import { readFileSync, writeFileSync } from 'node:fs';
+import { decode } from 'cbor-x';
 
 const vectors = new URL('../../vectors/', import.meta.url);
 const source = JSON.parse(readFileSync(new URL('attestation/cases.json', vectors), 'utf8'));
@@ -13,6 +16,16 @@ if (source.format !== 'enclave-verify/attestation-cases@1') {
   throw new Error(`vectors/attestation/cases.json has format ${source.format}; update this converter`);
 }
 const CLASSES = { input: 'input', trust: 'trust', policy: 'policy' };
+
+/** PCR index -> hex of a well-formed document, decoded independently of this project's parser. */
+function pcrsOf(file) {
+  let envelope = decode(readFileSync(new URL(`attestation/${file}`, vectors)));
+  if (envelope?.tag === 18) envelope = envelope.value;
+  const payload = decode(envelope[2]);
+  return Object.fromEntries(
+    Object.entries(payload.pcrs).map(([i, v]) => [String(i), Buffer.from(v).toString('hex')]),
+  );
+}
 const cases = source.cases.map((c) => {
   const options = { trustedRoots: [source.root], ...c.options };
   // A document refused by the parser has no readable timestamp, so "document" would leave other
@@ -20,7 +33,7 @@ const cases = source.cases.map((c) => {
   if (options.at === 'document' && c.class === 'input') options.at = source.issuedAt;
   const expect =
     c.expect === 'ok'
-      ? { result: 'accept' }
+      ? { result: 'accept', pcrs: pcrsOf(c.file) }
       : { result: 'reject', code: c.expect, class: CLASSES[c.class] ?? c.class };
   return {
     id: `attestation/forge/${c.id}`,
