@@ -93,3 +93,23 @@ describe('worker split of hashing and CRC', () => {
     }
   });
 });
+
+describe('segment workers', () => {
+  test('a range past the end of the file is ERR_EIF_TRUNCATED, and stop() after it is harmless', async () => {
+    const { open } = await import('node:fs/promises');
+    const { runSegmentWorker } = await import('../../src/measure/node/hash-workers.js');
+    const c = cases[0]!;
+    const fh = await open(path(c, c.eif), 'r');
+    try {
+      const size = (await fh.stat()).size;
+      const job = runSegmentWorker(fh.fd, [
+        { offset: size - 10, length: 100, hash: true, crc: true, markAfter: false },
+      ]);
+      await expect(job.result).rejects.toMatchObject({ code: 'ERR_EIF_TRUNCATED' });
+      await job.stop();
+      await job.stop();
+    } finally {
+      await fh.close();
+    }
+  });
+});
