@@ -4,7 +4,12 @@ import { startWatchdog } from '../../src/vectors/node/watchdog.js';
 describe('fuzz watchdog', () => {
   it('names an input stuck in a synchronous loop, which no timer on the main thread can see', async () => {
     const reports: { index: number; ms: number }[] = [];
-    const dog = startWatchdog({ name: 'self-test (intentional spin)', seed: 1, limitMs: 100, onReport: (r) => reports.push(r) });
+    const dog = startWatchdog({
+      name: 'self-test (intentional spin)',
+      seed: 1,
+      limitMs: 100,
+      onReport: (r) => reports.push(r),
+    });
     try {
       await new Promise((r) => setTimeout(r, 100)); // let the thread start
       dog.begin(41);
