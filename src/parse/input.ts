@@ -6,6 +6,10 @@ import { EnclaveVerifyError } from '../errors.js';
 import { decodeUtf8, fromBase64, fromHex } from '../util/bytes.js';
 import { MAX_INPUT_BYTES } from './limits.js';
 
+/** Control characters that never occur in hex, base64 or JSON text (whitespace excluded). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control bytes is the point
+const CONTROL_BYTES = /[\x00-\x08\x0e-\x1f\x7f]/;
+
 /** The encodings {@link decodeDocumentInput} recognises. */
 export type DocumentInputFormat = 'cbor' | 'base64' | 'hex' | 'json';
 
@@ -34,8 +38,11 @@ export function detectDocumentInput(input: Uint8Array): { bytes: Uint8Array; for
   const first = input[0];
   // 0x84: array of 4 (untagged COSE_Sign1); 0xd2: tag 18. Neither is printable text.
   if (first === 0x84 || first === 0xd2) return { bytes: input, format: 'cbor' };
-  const text = decodeUtf8(input)?.trim();
-  if (text === undefined) throw formatError('the input is neither a CBOR COSE_Sign1 array nor text');
+  const decoded = decodeUtf8(input);
+  // Bytes that are not text can only be CBOR: hand them to the strict decoder, whose errors
+  // (ERR_CBOR_MALFORMED, ERR_COSE_MALFORMED) say what is wrong far better than "unknown format".
+  if (decoded === undefined || CONTROL_BYTES.test(decoded)) return { bytes: input, format: 'cbor' };
+  const text = decoded.trim();
   if (text.length === 0) throw formatError('the input is empty');
   if (text.startsWith('{')) return { bytes: fromJson(text), format: 'json' };
   const compact = text.replace(/\s+/g, '');

@@ -37,7 +37,6 @@ describe('decodeDocumentInput', () => {
     ['broken JSON', '{"document": '],
     ['text that is neither hex nor base64', 'hello, world!'],
     ['empty input', '   '],
-    ['binary that is not COSE', '\u0000\u0001'],
   ])('refuses %s with ERR_INPUT_FORMAT', (_n, text) => {
     let code = '';
     try {
@@ -46,6 +45,25 @@ describe('decodeDocumentInput', () => {
       if (isEnclaveVerifyError(e)) code = e.code;
     }
     expect(code).toBe('ERR_INPUT_FORMAT');
+  });
+
+  test('passes binary that is not COSE on to the strict decoder, which names the fault', async () => {
+    const { decodeAttestation } = await import('../../src/parse/document.js');
+    for (const [bytes, want] of [
+      [new Uint8Array([0x00, 0x01]), 'ERR_CBOR_MALFORMED'],
+      [new Uint8Array([0x83, 0x40, 0xa0, 0x40]), 'ERR_COSE_MALFORMED'],
+      [new Uint8Array([0xc1, 0x84, 0x40, 0xa0, 0x40, 0x40]), 'ERR_COSE_MALFORMED'],
+    ] as const) {
+      const r = detectDocumentInput(bytes);
+      expect(r.format).toBe('cbor');
+      let code = '';
+      try {
+        decodeAttestation(r.bytes);
+      } catch (e) {
+        if (isEnclaveVerifyError(e)) code = e.code;
+      }
+      expect(code).toBe(want);
+    }
   });
 
   test('refuses inputs over 1 MiB with ERR_INPUT_TOO_LARGE', () => {
