@@ -8,7 +8,7 @@ export * from './errors.js';
 export { toHex, fromHex, toBase64, fromBase64, bytesEqual, concatBytes } from './util/bytes.js';
 export { sha256, sha384 } from './util/digest.js';
 
-// parse, trust, policy, verify, forge (issue 2)
+// parse, trust, policy, verify (issue 2); the test-PKI forge is its own entry, enclave-verify/forge
 export { type AttestationDocument, decodeAttestation } from './parse/document.js';
 export { decodeDocumentInput, type DocumentInputFormat, detectDocumentInput } from './parse/input.js';
 export {
@@ -36,7 +36,6 @@ export {
   type PcrValueInput,
 } from './policy/expected-pcrs.js';
 export { isDebugDocument } from './policy/checks.js';
-export * from './forge/index.js';
 export {
   type CertificateJson,
   type DocumentJson,

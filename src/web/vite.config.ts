@@ -26,15 +26,6 @@ function forbidNodeBuiltins(): Plugin {
   };
 }
 
-/**
- * The library entry also exports the test-PKI forge, which imports `reflect-metadata` and
- * `@peculiar/x509` for their side effects. The page never calls the forge; declaring those modules
- * free of side effects lets the bundler drop them (about 2/3 of the bundle) while everything the
- * page does use stays exactly as the CLI runs it.
- */
-const UNUSED_IN_PAGE =
-  /[\\/](src[\\/]forge|node_modules[\\/](reflect-metadata|tsyringe|@peculiar|asn1js|pvtsutils|pvutils|tslib))[\\/]/;
-
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
@@ -46,8 +37,5 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: false,
     reportCompressedSize: true,
-    rolldownOptions: {
-      treeshake: { moduleSideEffects: (id: string) => !UNUSED_IN_PAGE.test(id) },
-    },
   },
 });
