@@ -93,8 +93,16 @@ function json(m: MeasuredImage): Record<string, unknown> {
     Object.entries(measurementsRecord(m.pcrs)).filter(([k]) => k !== 'HashAlgorithm'),
   );
   if (!eif) return { ok: true, source: 'parts', parts: m.parts, pcrs };
+  const signatureFails = eif.signature !== undefined && !eif.signature.signatureCheck;
   return {
-    ok: !(eif.signature && !eif.signature.signatureCheck),
+    ok: !signatureFails,
+    // The same code and class a reject always carries, so machines can switch on it.
+    ...(signatureFails
+      ? {
+          code: 'ERR_EIF_SIGNATURE',
+          message: `the EIF signature does not verify: ${eif.signature?.reason}`,
+        }
+      : {}),
     source: 'eif',
     path: m.path,
     size: eif.fileSize,
@@ -239,7 +247,9 @@ export const run: Command = async (argv, ctx) => {
     }
     if (m.eif?.signature && !m.eif.signature.signatureCheck) {
       if (format !== 'json')
-        ctx.stderr.write(`enclave-verify: the EIF signature does not verify: ${m.eif.signature.reason}\n`);
+        ctx.stderr.write(
+          `enclave-verify: ERR_EIF_SIGNATURE: the EIF signature does not verify: ${m.eif.signature.reason}\n`,
+        );
       return EXIT.REJECTED;
     }
     return EXIT.VERIFIED;
