@@ -195,7 +195,9 @@ export async function probeDeployment(
       allowDebug: options.allowDebug,
       clockSkewMs: options.clockSkewMs,
       cache: options.cache,
-      currentDate: checkedAt,
+      // Without an injected clock, check at the moment the answer arrived and say "now";
+      // a test clock is passed through and reported as a given time.
+      currentDate: options.now ? now() : undefined,
       nonce,
       maxAgeMs,
     });

@@ -65,6 +65,8 @@ describe('demo', () => {
     expect(j.ok).toBe(false);
     expect(j.code).toBe(code);
     expect(c.err()).toContain('Simulated enclave');
+    // A live check happens at the current time, and the embedded verify report says so.
+    expect(j.verification.timeSource).toBe('now');
   });
 
   test('--dir keeps the files, so the --report re-check command can use them', async () => {
