@@ -4,7 +4,7 @@
  * with knobs to produce each malformed variant the verifier must refuse.
  */
 import { fromHex } from '../util/bytes.js';
-import { CborEntries, CborRaw, CborTagged, type Encodable, encodeCbor } from './cbor-encode.js';
+import { CborEntries, CborRaw, CborTagged, type Encodable, encodeCbor } from '../util/cbor-encode.js';
 import type { TestPki } from './pki.js';
 
 /** Payload fields; everything has a realistic default. */

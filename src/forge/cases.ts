@@ -5,9 +5,9 @@
  */
 import type { ErrorCode } from '../errors.js';
 import { fromHex, toHex } from '../util/bytes.js';
+import { CborEntries, CborIndefiniteArray, CborRaw, type Encodable } from '../util/cbor-encode.js';
 import type { VerifyOptions } from '../verify.js';
 import { type AttestationFields, type AttestationKnobs, issueAttestation, testPcrs } from './attestation.js';
-import { CborEntries, CborIndefiniteArray, CborRaw, type Encodable } from './cbor-encode.js';
 import { type CertificateKnobs, createTestPki, PKI_LEVELS, type PkiLevel, type TestPki } from './pki.js';
 
 /** How to verify a case, in JSON-friendly form (hex for bytes, ISO text for times). */

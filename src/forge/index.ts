@@ -3,6 +3,14 @@
  * Its names all say TEST / NOT AWS; documents it signs only verify against its own root.
  */
 
+export {
+  CborEntries,
+  CborIndefiniteArray,
+  CborRaw,
+  CborTagged,
+  type Encodable,
+  encodeCbor,
+} from '../util/cbor-encode.js';
 export { type AttestationFields, type AttestationKnobs, issueAttestation, testPcrs } from './attestation.js';
 export {
   type AttestationCase,
@@ -11,14 +19,6 @@ export {
   type CaseOptions,
   caseVerifyOptions,
 } from './cases.js';
-export {
-  CborEntries,
-  CborIndefiniteArray,
-  CborRaw,
-  CborTagged,
-  type Encodable,
-  encodeCbor,
-} from './cbor-encode.js';
 export {
   type CertificateKnobs,
   createTestPki,

@@ -7,8 +7,9 @@
  * AND its payload equals the PcrInfo of the PCR0 measured from the image.
  */
 import { EnclaveVerifyError } from '../errors.js';
+import { CborMap, CborTag, type CborValue, decodeCbor, EIF_CBOR_LIMITS } from '../parse/cbor.js';
 import { bytesEqual, concatBytes } from '../util/bytes.js';
-import { type CborItem, decodeCbor, encodeCbor, mapEntries } from './cbor.js';
+import { CborEntries, CborTagged, type Encodable, encodeCbor } from '../util/cbor-encode.js';
 import { pemCertificateToDer, type SigningCertificateFacts, signingCertificateFacts } from './certificate.js';
 import { pcrOfBytes } from './pcr.js';
 
@@ -23,19 +24,34 @@ export interface PcrSignature {
 /** Largest signature section this reader accepts (a real one is about 2 KB). */
 export const MAX_SIGNATURE_SECTION = 64 * 1024;
 
-function bad(message: string, cause?: unknown): never {
-  throw new EnclaveVerifyError(
+function signatureError(message: string, cause?: unknown): EnclaveVerifyError {
+  return new EnclaveVerifyError(
     'ERR_EIF_SIGNATURE',
     `signature section: ${message}; re-sign the EIF (nitro-cli sign-eif or eif_build --private-key)`,
     cause === undefined ? {} : { cause },
   );
 }
 
-function uintArray(bytes: Uint8Array): CborItem[] {
+function bad(message: string, cause?: unknown): never {
+  throw signatureError(message, cause);
+}
+
+// CBOR as serde_cbor writes it; any problem is ERR_EIF_SIGNATURE saying `what` is not valid CBOR.
+function decodeStrict(bytes: Uint8Array, what: string): CborValue {
+  return decodeCbor(bytes, {
+    ...EIF_CBOR_LIMITS,
+    malformed: (problem, offset) => {
+      const cause = new Error(`${problem} at byte ${offset}`);
+      return signatureError(`${what} (${cause.message})`, cause);
+    },
+  });
+}
+
+function uintArray(bytes: Uint8Array): Encodable[] {
   return Array.from(bytes);
 }
 
-function bytesOfUintArray(v: CborItem | undefined, what: string): Uint8Array {
+function bytesOfUintArray(v: CborValue | undefined, what: string): Uint8Array {
   if (!Array.isArray(v)) bad(`${what} is not an array of byte values`);
   const out = new Uint8Array(v.length);
   v.forEach((x, i) => {
@@ -45,11 +61,10 @@ function bytesOfUintArray(v: CborItem | undefined, what: string): Uint8Array {
   return out;
 }
 
-function struct(v: CborItem, keys: readonly string[], what: string): Map<string, CborItem> {
-  const entries = mapEntries(v);
-  if (!entries) bad(`${what} is not a CBOR map`);
-  const out = new Map<string, CborItem>();
-  for (const [k, x] of entries) {
+function struct(v: CborValue, keys: readonly string[], what: string): Map<string, CborValue> {
+  if (!(v instanceof CborMap)) bad(`${what} is not a CBOR map`);
+  const out = new Map<string, CborValue>();
+  for (const [k, x] of v.entries) {
     if (typeof k !== 'string' || !keys.includes(k)) bad(`${what} has an unexpected key ${JSON.stringify(k)}`);
     out.set(k, x);
   }
@@ -69,12 +84,7 @@ function struct(v: CborItem, keys: readonly string[], what: string): Map<string,
 export function decodeSignatureSection(bytes: Uint8Array): PcrSignature[] {
   if (bytes.length > MAX_SIGNATURE_SECTION)
     bad(`${bytes.length} bytes is larger than the ${MAX_SIGNATURE_SECTION} this reader accepts`);
-  let item: CborItem;
-  try {
-    item = decodeCbor(bytes);
-  } catch (e) {
-    bad(`not valid CBOR (${(e as Error).message})`, e);
-  }
+  const item = decodeStrict(bytes, 'not valid CBOR');
   if (!Array.isArray(item) || item.length === 0) bad('expected a non-empty CBOR array of PCR signatures');
   return item.map((entry, i) => {
     const s = struct(entry, ['signing_certificate', 'signature'], `entry ${i}`);
@@ -95,12 +105,13 @@ export function decodeSignatureSection(bytes: Uint8Array): PcrSignature[] {
  */
 export function encodeSignatureSection(entries: readonly PcrSignature[]): Uint8Array {
   return encodeCbor(
-    entries.map((e) => ({
-      map: [
-        ['signing_certificate', uintArray(e.signingCertificate)],
-        ['signature', uintArray(e.signature)],
-      ] as const,
-    })),
+    entries.map(
+      (e) =>
+        new CborEntries([
+          ['signing_certificate', uintArray(e.signingCertificate)],
+          ['signature', uintArray(e.signature)],
+        ]),
+    ),
   );
 }
 
@@ -113,12 +124,12 @@ export function encodeSignatureSection(entries: readonly PcrSignature[]): Uint8A
  * ```
  */
 export function encodePcrInfo(index: number, value: Uint8Array): Uint8Array {
-  return encodeCbor({
-    map: [
+  return encodeCbor(
+    new CborEntries([
       ['register_index', index],
       ['register_value', uintArray(value)],
-    ],
-  });
+    ]),
+  );
 }
 
 /** COSE algorithm ids this reader handles, with their WebCrypto parameters. */
@@ -154,13 +165,8 @@ export interface CoseSign1 {
  * ```
  */
 export function decodeCoseSign1(bytes: Uint8Array): CoseSign1 {
-  let item: CborItem;
-  try {
-    item = decodeCbor(bytes);
-  } catch (e) {
-    bad(`the COSE_Sign1 is not valid CBOR (${(e as Error).message})`, e);
-  }
-  if (typeof item === 'object' && item !== null && 'tag' in item) {
+  let item = decodeStrict(bytes, 'the COSE_Sign1 is not valid CBOR');
+  if (item instanceof CborTag) {
     if (item.tag !== 18) bad(`the COSE object has tag ${item.tag}, expected 18 (COSE_Sign1)`);
     item = item.value;
   }
@@ -173,13 +179,11 @@ export function decodeCoseSign1(bytes: Uint8Array): CoseSign1 {
   ) {
     bad('the COSE_Sign1 fields have the wrong types');
   }
-  if (!mapEntries(unprot!)) bad('the COSE_Sign1 unprotected header is not a map');
+  if (!(unprot instanceof CborMap)) bad('the COSE_Sign1 unprotected header is not a map');
   let alg: number | undefined;
-  try {
-    for (const [k, v] of mapEntries(decodeCbor(prot)) ?? []) if (k === 1 && typeof v === 'number') alg = v;
-  } catch (e) {
-    bad('the COSE protected header is not valid CBOR', e);
-  }
+  const header = decodeStrict(prot, 'the COSE protected header is not valid CBOR');
+  if (header instanceof CborMap)
+    for (const [k, v] of header.entries) if (k === 1 && typeof v === 'number') alg = v;
   if (alg === undefined || !COSE_ALGS[alg])
     bad(`unsupported COSE algorithm ${alg}; expected ES256, ES384 or ES512`);
   return { protectedBytes: prot, alg, payload, signature };
@@ -211,9 +215,9 @@ export async function buildCoseSign1(
   alg: number,
   sign: (toBeSigned: Uint8Array) => Promise<Uint8Array> | Uint8Array,
 ): Promise<Uint8Array> {
-  const protectedBytes = encodeCbor({ map: [[1, alg]] });
+  const protectedBytes = encodeCbor(new CborEntries([[1, alg]]));
   const signature = await sign(coseSigStructure(protectedBytes, payload));
-  return encodeCbor({ tag: 18, value: [protectedBytes, { map: [] }, payload, signature] });
+  return encodeCbor(new CborTagged(18, [protectedBytes, new CborEntries([]), payload, signature]));
 }
 
 /** What a signature section says once checked against the measured PCR0. */

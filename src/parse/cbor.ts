@@ -10,7 +10,9 @@
  *
  * Decisions for what is outside the subset: floats, undefined, other simple values, indefinite-length
  * byte/text strings and non-scalar map keys are refused as malformed; they never occur in Nitro
- * documents. Indefinite-length maps and arrays ARE accepted (real documents use them).
+ * documents. Indefinite-length maps and arrays ARE accepted (real documents use them) unless the
+ * caller's limits say otherwise: the EIF signature section (serde_cbor output) is read with
+ * {@link EIF_CBOR_LIMITS}, which refuses indefinite lengths and integers beyond 2^53 - 1.
  */
 import { EnclaveVerifyError } from '../errors.js';
 
@@ -102,7 +104,28 @@ export type CborValue =
 export interface CborLimits {
   /** Deepest allowed nesting of arrays, maps and tags (the top level is depth 1). */
   maxDepth: number;
+  /** Accept indefinite-length arrays and maps (default true; serde_cbor never writes them). */
+  indefinite?: boolean;
+  /** Refuse integers, lengths and tags above 2^53 - 1 instead of returning them as bigint. */
+  safeIntegers?: boolean;
+  /**
+   * The error thrown for malformed input, given what is wrong and where. Default: `ERR_CBOR_MALFORMED`
+   * with advice for attestation documents; other formats supply their own code and advice.
+   */
+  malformed?: (problem: string, offset: number) => Error;
 }
+
+/**
+ * Limits for CBOR as serde_cbor writes it (the EIF signature section and its COSE_Sign1): definite
+ * lengths only, safe integers only, nesting bounded. Errors are still `ERR_CBOR_MALFORMED` unless
+ * the caller adds its own `malformed`.
+ *
+ * @example
+ * ```ts
+ * decodeCbor(sectionBytes, { ...EIF_CBOR_LIMITS, malformed: (problem) => new Error(problem) });
+ * ```
+ */
+export const EIF_CBOR_LIMITS: Readonly<CborLimits> = { maxDepth: 16, indefinite: false, safeIntegers: true };
 
 // Distinct namespaces so that the text key "1" and the integer key 1 never collide.
 function keyId(k: CborKey): string | number | bigint {
@@ -112,7 +135,7 @@ function keyId(k: CborKey): string | number | bigint {
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 const BREAK = Symbol('break');
 
-function malformed(message: string, offset: number): EnclaveVerifyError {
+function attestationMalformed(message: string, offset: number): EnclaveVerifyError {
   return new EnclaveVerifyError(
     'ERR_CBOR_MALFORMED',
     `${message} at byte ${offset}; the input is not a well-formed attestation document (check that the whole document was copied)`,
@@ -122,13 +145,22 @@ function malformed(message: string, offset: number): EnclaveVerifyError {
 
 class Decoder {
   pos = 0;
+  private readonly maxDepth: number;
+  private readonly indefinite: boolean;
+  private readonly safeIntegers: boolean;
+  private readonly malformed: (problem: string, offset: number) => Error;
   constructor(
     private readonly buf: Uint8Array,
-    private readonly maxDepth: number,
-  ) {}
+    limits: CborLimits,
+  ) {
+    this.maxDepth = limits.maxDepth;
+    this.indefinite = limits.indefinite ?? true;
+    this.safeIntegers = limits.safeIntegers ?? false;
+    this.malformed = limits.malformed ?? attestationMalformed;
+  }
 
   private need(n: number, at: number): void {
-    if (n > this.buf.length - this.pos) throw malformed('unexpected end of data', at);
+    if (n > this.buf.length - this.pos) throw this.malformed('unexpected end of data', at);
   }
 
   // Reads the argument of a head; returns -1 for indefinite length (additional info 31).
@@ -164,26 +196,28 @@ class Decoder {
         this.pos += 8;
         // Timestamps fit easily below 2^53; keep exact values above that as bigint.
         if (hi < 0x200000) return hi * 0x100000000 + lo;
+        if (this.safeIntegers) throw this.malformed('integer too large (above 2^53 - 1)', at);
         return (BigInt(hi) << 32n) | BigInt(lo);
       }
       case 31:
+        if (!this.indefinite) throw this.malformed('indefinite lengths are unsupported in this format', at);
         return -1;
       default:
-        throw malformed(`reserved additional information ${info}`, at);
+        throw this.malformed(`reserved additional information ${info}`, at);
     }
   }
 
   // A length for strings/containers: must be definite here and fit in the remaining input.
   private length(arg: number | bigint, minItemSize: number, at: number): number {
     if (typeof arg === 'bigint' || arg * minItemSize > this.buf.length - this.pos) {
-      throw malformed('length exceeds the remaining input', at);
+      throw this.malformed('length exceeds the remaining input', at);
     }
     return arg;
   }
 
   item(depth: number): CborValue | typeof BREAK {
     const at = this.pos;
-    if (at >= this.buf.length) throw malformed('unexpected end of data', at);
+    if (at >= this.buf.length) throw this.malformed('unexpected end of data', at);
     const initial = this.buf[this.pos++]!;
     const major = initial >> 5;
     const info = initial & 0x1f;
@@ -191,14 +225,14 @@ class Decoder {
     const arg = this.argument(info, at);
     switch (major) {
       case 0:
-        if (arg === -1) throw malformed('indefinite length on an integer', at);
+        if (arg === -1) throw this.malformed('indefinite length on an integer', at);
         return arg;
       case 1:
-        if (arg === -1) throw malformed('indefinite length on an integer', at);
+        if (arg === -1) throw this.malformed('indefinite length on an integer', at);
         return typeof arg === 'bigint' ? -1n - arg : -1 - arg;
       case 2:
       case 3: {
-        if (arg === -1) throw malformed('indefinite-length strings are not supported', at);
+        if (arg === -1) throw this.malformed('indefinite-length strings are not supported', at);
         const n = this.length(arg, 1, at);
         const view = this.buf.subarray(this.pos, this.pos + n);
         this.pos += n;
@@ -206,19 +240,19 @@ class Decoder {
         try {
           return textDecoder.decode(view);
         } catch {
-          throw malformed('text string is not valid UTF-8', at);
+          throw this.malformed('text string is not valid UTF-8', at);
         }
       }
       case 4:
       case 5:
       case 6:
-        if (depth >= this.maxDepth) throw malformed(`nesting deeper than ${this.maxDepth} levels`, at);
+        if (depth >= this.maxDepth) throw this.malformed(`nesting deeper than ${this.maxDepth} levels`, at);
         if (major === 4) return this.array(arg, depth + 1, at);
         if (major === 5) return this.map(arg, depth + 1, at);
-        if (arg === -1) throw malformed('indefinite length on a tag', at);
+        if (arg === -1) throw this.malformed('indefinite length on a tag', at);
         return new CborTag(arg, this.value(depth + 1));
       default:
-        throw malformed(`unsupported major type ${major}`, at);
+        throw this.malformed(`unsupported major type ${major}`, at);
     }
   }
 
@@ -233,14 +267,14 @@ class Decoder {
       case 31:
         return BREAK;
       default:
-        throw malformed(`unsupported simple value or float (additional information ${info})`, at);
+        throw this.malformed(`unsupported simple value or float (additional information ${info})`, at);
     }
   }
 
   value(depth: number): CborValue {
     const at = this.pos;
     const v = this.item(depth);
-    if (v === BREAK) throw malformed('unexpected break', at);
+    if (v === BREAK) throw this.malformed('unexpected break', at);
     return v;
   }
 
@@ -268,13 +302,13 @@ class Decoder {
       const k = this.item(depth);
       if (k === BREAK) {
         if (indefinite) break;
-        throw malformed('unexpected break', keyAt);
+        throw this.malformed('unexpected break', keyAt);
       }
       if (typeof k !== 'number' && typeof k !== 'bigint' && typeof k !== 'string') {
-        throw malformed('map key is not an integer or text', keyAt);
+        throw this.malformed('map key is not an integer or text', keyAt);
       }
       const id = keyId(k);
-      if (seen.has(id)) throw malformed(`duplicate map key ${JSON.stringify(String(k))}`, keyAt);
+      if (seen.has(id)) throw this.malformed(`duplicate map key ${JSON.stringify(String(k))}`, keyAt);
       seen.add(id);
       entries.push([k, this.value(depth)]);
     }
@@ -292,8 +326,13 @@ class Decoder {
  * ```
  */
 export function decodeCbor(bytes: Uint8Array, limits: CborLimits = { maxDepth: 8 }): CborValue {
-  const d = new Decoder(bytes, limits.maxDepth);
+  const d = new Decoder(bytes, limits);
   const v = d.value(0);
-  if (d.pos !== bytes.length) throw malformed(`${bytes.length - d.pos} trailing bytes after the item`, d.pos);
+  if (d.pos !== bytes.length) {
+    throw (limits.malformed ?? attestationMalformed)(
+      `${bytes.length - d.pos} trailing bytes after the item`,
+      d.pos,
+    );
+  }
   return v;
 }

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { decodeCbor, encodeCbor } from '../../src/measure/cbor.js';
 import { pemCertificateToDer, signingCertificateFacts } from '../../src/measure/certificate.js';
 import { encodeSectionHeader, parseEifHeader } from '../../src/measure/eif-format.js';
 import { eifBuildMetadata, parseEifMetadata, serdeJsonReserialize } from '../../src/measure/metadata.js';
@@ -13,7 +12,9 @@ import {
   encodePcrInfo,
   encodeSignatureSection,
 } from '../../src/measure/signature.js';
+import { decodeCbor, EIF_CBOR_LIMITS } from '../../src/parse/cbor.js';
 import { decodeUtf8, fromHex, toHex, utf8 } from '../../src/util/bytes.js';
+import { type Encodable, encodeCbor } from '../../src/util/cbor-encode.js';
 
 const VECTORS = new URL('../../../shared/vectors/eif/', import.meta.url);
 const pub = JSON.parse(readFileSync(new URL('public-vectors.json', VECTORS), 'utf8'));
@@ -59,7 +60,8 @@ describe('signature-section CBOR (aws-nitro-enclaves-image-format values)', () =
   });
 });
 
-describe('CBOR subset', () => {
+describe('CBOR subset (as the signature section is read)', () => {
+  const decode = (bytes: Uint8Array) => decodeCbor(bytes, EIF_CBOR_LIMITS);
   test.each([
     ['00', 0],
     ['1818', 24],
@@ -71,8 +73,8 @@ describe('CBOR subset', () => {
     ['6161', 'a'],
     ['8201f6', [1, null]],
   ])('%s round-trips', (hex, value) => {
-    expect(decodeCbor(fromHex(hex))).toEqual(value);
-    expect(toHex(encodeCbor(value as never))).toBe(hex);
+    expect(decode(fromHex(hex))).toEqual(value);
+    expect(toHex(encodeCbor(value as Encodable))).toBe(hex);
   });
   test.each([
     ['a2616100616101', /duplicate/],
@@ -80,10 +82,23 @@ describe('CBOR subset', () => {
     ['5f', /unsupported/],
     ['fa3f800000', /float/],
     ['0000', /trailing/],
-    ['5a00010000', /ends early/],
-    [`${'81'.repeat(20)}00`, /deeply/],
+    ['5a00010000', /exceeds the remaining input/],
+    ['1b0020000000000000', /integer too large/],
+    [`${'81'.repeat(20)}00`, /nesting deeper than 16/],
   ])('%s is rejected', (hex, why) => {
-    expect(() => decodeCbor(fromHex(hex))).toThrow(why);
+    expect(() => decode(fromHex(hex))).toThrow(why);
+  });
+  test('a malformed signature section is ERR_EIF_SIGNATURE with the decoder saying why', () => {
+    for (const [hex, why] of [
+      ['9f', /indefinite lengths are unsupported/],
+      ['a2616100616101', /duplicate map key/],
+      ['8000', /1 trailing bytes/],
+    ] as const) {
+      expect(() => decodeSignatureSection(fromHex(hex))).toThrow(why);
+      expect(() => decodeSignatureSection(fromHex(hex))).toThrow(
+        expect.objectContaining({ code: 'ERR_EIF_SIGNATURE' }),
+      );
+    }
   });
 });
 

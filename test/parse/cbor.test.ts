@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { isEnclaveVerifyError } from '../../src/errors.js';
-import { CborEntries, CborIndefiniteArray, CborRaw, encodeCbor } from '../../src/forge/cbor-encode.js';
 import { CborMap, CborTag, decodeCbor } from '../../src/parse/cbor.js';
 import { fromHex } from '../../src/util/bytes.js';
+import { CborEntries, CborIndefiniteArray, CborRaw, encodeCbor } from '../../src/util/cbor-encode.js';
 
 const codeOf = (f: () => unknown): string => {
   try {

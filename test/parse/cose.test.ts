@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { isEnclaveVerifyError } from '../../src/errors.js';
-import { CborTagged, type Encodable, encodeCbor } from '../../src/forge/cbor-encode.js';
 import { decodeCoseSign1 } from '../../src/parse/cose.js';
 import { fromHex, toHex } from '../../src/util/bytes.js';
+import { CborTagged, type Encodable, encodeCbor } from '../../src/util/cbor-encode.js';
 
 const ES384 = fromHex('a1013822');
 const sig = new Uint8Array(96).fill(7);

@@ -1,9 +1,11 @@
 /**
- * A small CBOR encoder for forging test documents. Deliberately able to write what a strict
- * decoder must refuse (duplicate keys, indefinite lengths, raw pre-encoded bytes), which general
+ * A small CBOR encoder that writes exactly what it is given, with the shortest heads (as serde_cbor
+ * does), no canonical reordering. Used for the EIF signature section and its COSE_Sign1 (which must
+ * re-encode byte for byte) and for forging test documents, where it must also write what a strict
+ * decoder refuses (duplicate keys, indefinite lengths, raw pre-encoded bytes), which general
  * encoders such as cbor-x refuse or normalise away.
  */
-import { concatBytes } from '../util/bytes.js';
+import { concatBytes } from './bytes.js';
 
 /**
  * A map written from an explicit entry list: order kept, duplicates allowed, optionally indefinite.
