@@ -5,6 +5,7 @@
  * that certificate; the Node transport in `deployment/node/` can.
  */
 import { EnclaveVerifyError } from '../errors.js';
+import { readStreamCapped } from '../util/stream.js';
 
 /** One POST of the attestation protocol, as handed to a {@link DeploymentTransport}. */
 export interface AttestationRequest {
@@ -55,30 +56,7 @@ export async function readCapped(
   maxBytes: number,
   url: string,
 ): Promise<Uint8Array> {
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => {});
-        throw tooLarge(url, maxBytes);
-      }
-      chunks.push(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
+  return readStreamCapped(stream, maxBytes, () => tooLarge(url, maxBytes));
 }
 
 /**

@@ -16,6 +16,7 @@
  *   does not reproduce nitro-cli ramdisks yet.
  */
 import { EnclaveVerifyError } from '../errors.js';
+import { ByteChunks } from '../util/bytes.js';
 import { bytesToPath, pathToBytes, pathToText } from './paths.js';
 import {
   type FileTree,
@@ -285,19 +286,9 @@ export async function* writeCpio(tree: FileTree, options: CpioWriteOptions = {})
  * ```
  */
 export async function writeCpioBytes(tree: FileTree, options: CpioWriteOptions = {}): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for await (const c of writeCpio(tree, options)) {
-    parts.push(c);
-    total += c.length;
-  }
-  const all = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    all.set(p, o);
-    o += p.length;
-  }
-  return all;
+  const chunks = new ByteChunks();
+  for await (const c of writeCpio(tree, options)) chunks.push(c);
+  return chunks.join();
 }
 
 /** One entry of a newc archive as stored (names raw, data as a view into the archive). */

@@ -7,6 +7,7 @@
 import { EnclaveVerifyError } from '../errors.js';
 import { toHex } from '../util/bytes.js';
 import { sha256 } from '../util/digest.js';
+import { readStreamCapped } from '../util/stream.js';
 import { applyLayer } from './apply.js';
 import { normalizeMemberPath } from './paths.js';
 import { type ByteSource, memorySource, readAll, readTar, subSource } from './tar.js';
@@ -220,33 +221,16 @@ async function gunzip(source: ByteSource, limit: number): Promise<ByteSource> {
   const stream = new Blob([input as Uint8Array<ArrayBuffer>])
     .stream()
     .pipeThrough(new DecompressionStream('gzip'));
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  const reader = stream.getReader();
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > limit) {
-        await reader.cancel();
-        throw recipeError(
-          `a layer decompresses to more than ${limit} bytes; raise the limit if this is expected`,
-        );
-      }
-      parts.push(value);
-    }
+    return memorySource(
+      await readStreamCapped(stream, limit, () =>
+        recipeError(`a layer decompresses to more than ${limit} bytes; raise the limit if this is expected`),
+      ),
+    );
   } catch (cause) {
     if (cause instanceof EnclaveVerifyError) throw cause;
     throw new EnclaveVerifyError('ERR_ARCHIVE_MALFORMED', 'a gzip layer is corrupt', { cause });
   }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return memorySource(out);
 }
 
 /**

@@ -3,6 +3,7 @@
  * extract a ramdisk into one portable file. Hard links are written as links to the first name
  * of their inode; mtimes, modes and owners are kept.
  */
+import { concatBytes } from '../util/bytes.js';
 import { pathToBytes } from './paths.js';
 import type { FileTree, Inode } from './tree.js';
 
@@ -62,12 +63,7 @@ function header(
   }
   const out: Uint8Array[] = [];
   if (pax.length > 0) {
-    const body = new Uint8Array(pax.reduce((n, r) => n + r.length, 0));
-    let o = 0;
-    for (const r of pax) {
-      body.set(r, o);
-      o += r.length;
-    }
+    const body = concatBytes(...pax);
     const xb = new Uint8Array(BLOCK);
     xb.set(enc.encode('PaxHeader'), 0);
     octal(xb, 100, 8, 0o644);

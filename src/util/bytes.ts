@@ -134,8 +134,14 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
  * ```
  */
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
+  return joinBytes(parts);
+}
+
+// Takes an array rather than spread arguments: a rebuilt archive can have more chunks than a
+// function call accepts as arguments.
+function joinBytes(parts: readonly Uint8Array[], total?: number): Uint8Array {
+  let n = total ?? 0;
+  if (total === undefined) for (const p of parts) n += p.length;
   const out = new Uint8Array(n);
   let o = 0;
   for (const p of parts) {
@@ -143,6 +149,40 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
     o += p.length;
   }
   return out;
+}
+
+/**
+ * Collects byte chunks and joins them once at the end. `length` is the running total, so a
+ * reader can refuse a chunk that would take it over a cap before keeping it.
+ *
+ * @example
+ * ```ts
+ * const chunks = new ByteChunks();
+ * chunks.push(new Uint8Array([1]));
+ * chunks.push(new Uint8Array([2, 3]));
+ * chunks.length; // 3
+ * chunks.join(); // Uint8Array [1, 2, 3]
+ * ```
+ */
+export class ByteChunks {
+  private readonly parts: Uint8Array[] = [];
+  private total = 0;
+
+  /** Bytes collected so far. @example chunks.length */
+  get length(): number {
+    return this.total;
+  }
+
+  /** Keep `chunk` (not copied). @example chunks.push(value) */
+  push(chunk: Uint8Array): void {
+    this.parts.push(chunk);
+    this.total += chunk.length;
+  }
+
+  /** All collected bytes in one new array. @example const body = chunks.join(); */
+  join(): Uint8Array {
+    return joinBytes(this.parts, this.total);
+  }
 }
 
 /** UTF-8 encoding of `text`. @example utf8('é') // Uint8Array [0xc3, 0xa9] */

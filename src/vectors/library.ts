@@ -14,8 +14,9 @@ import { BusyboxGzipEncoder } from '../rebuild/gzip/gzip.js';
 import { treeFromCpio, treeFromTar } from '../rebuild/load.js';
 import { memorySource, readTar } from '../rebuild/tar.js';
 import { FileTree } from '../rebuild/tree.js';
-import { decodeUtf8, fromHex, toHex } from '../util/bytes.js';
+import { ByteChunks, decodeUtf8, fromHex, toHex } from '../util/bytes.js';
 import { sha256 } from '../util/digest.js';
+import { readStreamCapped } from '../util/stream.js';
 import { verifyAttestation } from '../verify.js';
 import type { VectorCase } from './format.js';
 import type { Executor, Outcome } from './runner.js';
@@ -107,34 +108,20 @@ async function gunzipBounded(bytes: Uint8Array, max: number): Promise<Uint8Array
   const stream = new Blob([bytes as Uint8Array<ArrayBuffer>])
     .stream()
     .pipeThrough(new DecompressionStream('gzip'));
-  const reader = stream.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > max) {
-        await reader.cancel();
-        throw new EnclaveVerifyError(
+    return await readStreamCapped(
+      stream,
+      max,
+      () =>
+        new EnclaveVerifyError(
           'ERR_ARCHIVE_MALFORMED',
           `gzip stream expands beyond ${max} bytes; refusing it (raise the limit only for trusted input)`,
-        );
-      }
-      parts.push(value);
-    }
+        ),
+    );
   } catch (e) {
     if (e instanceof EnclaveVerifyError) throw e;
     throw new EnclaveVerifyError('ERR_ARCHIVE_MALFORMED', `gzip stream is corrupt: ${(e as Error).message}`);
   }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 async function ramdisk(
@@ -170,25 +157,16 @@ async function ramdisk(
     tree,
     overlays.map((b, i) => readTar(memorySource(b), { label: c.input.overlays![i]! })),
   );
-  const cpio: Uint8Array[] = [];
-  const gz: Uint8Array[] = [];
+  const cpio = new ByteChunks();
+  const gz = new ByteChunks();
   await archiveTree(tree, new BusyboxGzipEncoder(), {
-    cpio: (x) => void cpio.push(x.slice()),
-    compressed: (x) => void gz.push(x),
+    cpio: (x) => cpio.push(x.slice()),
+    compressed: (x) => gz.push(x),
   });
-  const join = (parts: Uint8Array[]) => {
-    const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
-  };
   return {
     result: 'accept',
-    cpioSha256: toHex(await sha256(join(cpio))),
-    gzipSha256: toHex(await sha256(join(gz))),
+    cpioSha256: toHex(await sha256(cpio.join())),
+    gzipSha256: toHex(await sha256(gz.join())),
   };
 }
 

@@ -19,7 +19,7 @@ import {
 } from '../../policy/expected-pcrs.js';
 import { verificationJson } from '../../report/attestation-json.js';
 import { renderVerificationText } from '../../report/attestation-text.js';
-import { fromBase64, fromHex, utf8 } from '../../util/bytes.js';
+import { ByteChunks, fromBase64, fromHex, utf8 } from '../../util/bytes.js';
 import { checkAttestation, type VerifyOptions } from '../../verify.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
@@ -96,21 +96,13 @@ export async function readInputArgument(arg: string, ctx: CliContext): Promise<U
       `the input is larger than ${MAX_INPUT_BYTES} bytes; an attestation document is about 5 KB, check the file`,
     );
   if (arg === '-') {
-    const chunks: Uint8Array[] = [];
-    let total = 0;
+    const chunks = new ByteChunks();
     for await (const chunk of ctx.stdin) {
       const bytes = typeof chunk === 'string' ? utf8(chunk) : new Uint8Array(chunk as Uint8Array);
-      total += bytes.length;
-      if (total > MAX_INPUT_BYTES) throw tooLarge();
+      if (chunks.length + bytes.length > MAX_INPUT_BYTES) throw tooLarge();
       chunks.push(bytes);
     }
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (const c of chunks) {
-      out.set(c, o);
-      o += c.length;
-    }
-    return out;
+    return chunks.join();
   }
   const path = resolve(ctx.cwd, arg);
   try {

@@ -8,6 +8,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { rootCertificates, type TLSSocket } from 'node:tls';
 import { EnclaveVerifyError } from '../../errors.js';
+import { ByteChunks } from '../../util/bytes.js';
 import type { AttestationResponse, DeploymentTransport } from '../transport.js';
 import { tooLarge } from '../transport.js';
 
@@ -75,11 +76,9 @@ export function nodeTransport(options: NodeTransportOptions = {}): DeploymentTra
           fail(tooLarge(request.url, request.maxResponseBytes));
           return;
         }
-        const chunks: Uint8Array[] = [];
-        let total = 0;
+        const chunks = new ByteChunks();
         res.on('data', (chunk: Uint8Array) => {
-          total += chunk.byteLength;
-          if (total > request.maxResponseBytes) {
+          if (chunks.length + chunk.byteLength > request.maxResponseBytes) {
             fail(tooLarge(request.url, request.maxResponseBytes));
             return;
           }
@@ -92,13 +91,7 @@ export function nodeTransport(options: NodeTransportOptions = {}): DeploymentTra
         res.on('end', () => {
           if (settled) return;
           settled = true;
-          const body = new Uint8Array(total);
-          let offset = 0;
-          for (const c of chunks) {
-            body.set(c, offset);
-            offset += c.byteLength;
-          }
-          resolve({ status, redirect: false, location: undefined, body, peerCertificate });
+          resolve({ status, redirect: false, location: undefined, body: chunks.join(), peerCertificate });
         });
       });
       req.end(request.body);
