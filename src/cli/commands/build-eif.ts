@@ -3,10 +3,9 @@
  * the same arguments (signed images differ only in the random ECDSA bytes and the CRC).
  */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { EnclaveVerifyError } from '../../errors.js';
 import { formatNitroCli, measurementsRecord } from '../../measure/format.js';
 import { writeEifFile } from '../../measure/node/write-file.js';
+import { parseFlags, usageError } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT, reportError } from '../context.js';
 
@@ -35,19 +34,16 @@ options:
 Without --json, prints "Output file: FILE" and the measurements as eif_build does.
 `;
 
-function usage(message: string): EnclaveVerifyError {
-  return new EnclaveVerifyError('ERR_USAGE', `${message}; see \`enclave-verify build-eif --help\``);
-}
+const usage = (message: string) => usageError('build-eif', message);
 
 /** Run `build-eif`. @example await run(['--kernel', 'bzImage', '--cmdline', 'x', '--ramdisk', 'r', '--output', 'o.eif'], ctx) */
 export const run: Command = async (argv, ctx) => {
   const wantsJson = argv.includes('--json');
   try {
-    const parse = () => {
-      try {
-        return parseArgs({
+    const parse = () =>
+      parseFlags(
+        {
           args: argv,
-          strict: true,
           options: {
             kernel: { type: 'string' },
             cmdline: { type: 'string' },
@@ -63,11 +59,9 @@ export const run: Command = async (argv, ctx) => {
             json: { type: 'boolean' },
             help: { type: 'boolean', short: 'h' },
           },
-        });
-      } catch (e) {
-        throw usage((e as Error).message);
-      }
-    };
+        },
+        usage,
+      );
     const { values } = parse();
     if (values.help) {
       ctx.stdout.write(HELP);

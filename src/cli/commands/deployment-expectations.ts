@@ -4,7 +4,6 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { EnclaveVerifyError } from '../../errors.js';
 import { expectedPcrsFromEif } from '../../measure/node/parts.js';
@@ -16,6 +15,7 @@ import {
 } from '../../policy/expected-pcrs.js';
 import { toHex } from '../../util/bytes.js';
 import { sha256 } from '../../util/digest.js';
+import { cannotRead, readFileBytes } from '../args.js';
 
 /** Raw flag values. */
 export interface ExpectationFlags {
@@ -36,14 +36,8 @@ export interface LoadedExpectations {
   files: { flag: string; path: string }[];
 }
 
-async function read(path: string, flag: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (cause) {
-    throw new EnclaveVerifyError('ERR_IO', `cannot read ${flag} ${path}: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
+function read(path: string, flag: string): Promise<Uint8Array> {
+  return readFileBytes(path, `${flag} ${path}`);
 }
 
 /** Streaming SHA-256 of a file: EIFs can be hundreds of MB. */
@@ -51,9 +45,7 @@ function fileSha256(path: string, flag: string): Promise<string> {
   return new Promise((done, fail) => {
     const hash = createHash('sha256');
     createReadStream(path)
-      .on('error', (cause) =>
-        fail(new EnclaveVerifyError('ERR_IO', `cannot read ${flag} ${path}: ${cause.message}`, { cause })),
-      )
+      .on('error', (cause) => fail(cannotRead(`${flag} ${path}`, cause)))
       .on('data', (chunk) => hash.update(chunk))
       .on('end', () => done(hash.digest('hex')));
   });

@@ -2,7 +2,7 @@
  * `enclave-verify deployment <url>`: verify a running enclave through its attestation endpoint,
  * once (report) or on a schedule (`--watch`, one line per probe).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { nodeTransport } from '../../deployment/node/transport.js';
@@ -13,6 +13,7 @@ import { EnclaveVerifyError } from '../../errors.js';
 import { deploymentJson, renderDeploymentText, renderWatchLine } from '../../report/deployment.js';
 import { type DeploymentAuditInputs, renderDeploymentAudit } from '../../report/deployment-audit.js';
 import { toHex } from '../../util/bytes.js';
+import { readFileText } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
 import { loadExpectations } from './deployment-expectations.js';
@@ -211,12 +212,6 @@ function pcr0Hex(probe: DeploymentProbe): string | null {
   return probe.verification?.pcrs.find((r) => r.index === 0)?.actual ?? null;
 }
 
-async function readText(path: string, flag: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new EnclaveVerifyError('ERR_IO', `cannot read ${flag} ${path}: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
+function readText(path: string, flag: string): Promise<string> {
+  return readFileText(path, `${flag} ${path}`);
 }

@@ -4,14 +4,13 @@
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { EnclaveVerifyError } from '../../errors.js';
 import type { EifMeasurement } from '../../measure/eif-reader.js';
 import { describeEif, formatNitroCli, formatPcrsLines, measurementsRecord } from '../../measure/format.js';
 import { measureEifFile } from '../../measure/node/measure-file.js';
 import { type MeasuredImage, measureEifParts } from '../../measure/node/parts.js';
 import { progressBar } from '../../measure/node/progress.js';
 import { decodeUtf8, toHex } from '../../util/bytes.js';
+import { cannotRead, outputFormat, parseFlags, usageError } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, reportError } from '../context.js';
 
@@ -41,9 +40,7 @@ Exit codes: 0 measured, 1 the image's signature does not verify, 2 unusable inpu
 const FORMATS = ['human', 'json', 'nitro-cli', 'describe-eif', 'pcrs'] as const;
 type Format = (typeof FORMATS)[number];
 
-function usage(message: string): EnclaveVerifyError {
-  return new EnclaveVerifyError('ERR_USAGE', `${message}; see \`enclave-verify measure --help\``);
-}
+const usage = (message: string) => usageError('measure', message);
 
 function human(m: MeasuredImage): string {
   const lines: string[] = [];
@@ -137,7 +134,7 @@ async function measureWithProgress(
   const size = await stat(path).then(
     (s) => s.size,
     (e: Error) => {
-      throw new EnclaveVerifyError('ERR_IO', `cannot read ${path}: ${e.message}`, { cause: e });
+      throw cannotRead(path, e);
     },
   );
   const bar =
@@ -158,37 +155,29 @@ async function measureWithProgress(
 export const run: Command = async (argv, ctx) => {
   let wantsJson = argv.includes('--json') || argv.some((a, i) => a === '--format' && argv[i + 1] === 'json');
   try {
-    const { values, positionals } = (() => {
-      try {
-        return parseArgs({
-          args: argv,
-          allowPositionals: true,
-          strict: true,
-          options: {
-            format: { type: 'string' },
-            json: { type: 'boolean' },
-            kernel: { type: 'string' },
-            cmdline: { type: 'string' },
-            ramdisk: { type: 'string', multiple: true },
-            'signing-certificate': { type: 'string' },
-            'allow-bad-crc': { type: 'boolean' },
-            'no-progress': { type: 'boolean' },
-            help: { type: 'boolean', short: 'h' },
-          },
-        });
-      } catch (e) {
-        throw usage((e as Error).message);
-      }
-    })();
+    const { values, positionals } = parseFlags(
+      {
+        args: argv,
+        allowPositionals: true,
+        options: {
+          format: { type: 'string' },
+          json: { type: 'boolean' },
+          kernel: { type: 'string' },
+          cmdline: { type: 'string' },
+          ramdisk: { type: 'string', multiple: true },
+          'signing-certificate': { type: 'string' },
+          'allow-bad-crc': { type: 'boolean' },
+          'no-progress': { type: 'boolean' },
+          help: { type: 'boolean', short: 'h' },
+        },
+      },
+      usage,
+    );
     if (values.help) {
       ctx.stdout.write(HELP);
       return EXIT.VERIFIED;
     }
-    if (values.json && values.format !== undefined && values.format !== 'json')
-      throw usage('--json and --format disagree; give one');
-    const format = (values.json ? 'json' : (values.format ?? 'human')) as Format;
-    if (!FORMATS.includes(format))
-      throw usage(`unknown --format ${values.format} (expected ${FORMATS.join(', ')})`);
+    const format: Format = outputFormat(values, FORMATS, 'human', usage);
     wantsJson = format === 'json';
     const fromParts =
       values.kernel !== undefined || values.cmdline !== undefined || values.ramdisk !== undefined;

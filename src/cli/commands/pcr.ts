@@ -5,13 +5,11 @@
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { EnclaveVerifyError } from '../../errors.js';
 import { pemCertificateToDer } from '../../measure/certificate.js';
 import { extendPcr, pcrOfBytes, pcrOfString } from '../../measure/pcr.js';
 import { toHex } from '../../util/bytes.js';
+import { cannotRead, outputFormat, parseFlags, readFileBytes, usageError } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT, reportError } from '../context.js';
 
@@ -29,9 +27,7 @@ options:
   --help       show this help
 `;
 
-function usage(message: string): EnclaveVerifyError {
-  return new EnclaveVerifyError('ERR_USAGE', `${message}; see \`enclave-verify pcr --help\``);
-}
+const usage = (message: string) => usageError('pcr', message);
 
 async function sha384OfFile(path: string): Promise<Uint8Array> {
   const h = createHash('sha384');
@@ -39,7 +35,7 @@ async function sha384OfFile(path: string): Promise<Uint8Array> {
     for await (const chunk of createReadStream(path, { highWaterMark: 4 * 1024 * 1024 }))
       h.update(chunk as Buffer);
   } catch (e) {
-    throw new EnclaveVerifyError('ERR_IO', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+    throw cannotRead(path, e);
   }
   return new Uint8Array(h.digest());
 }
@@ -48,11 +44,9 @@ async function sha384OfFile(path: string): Promise<Uint8Array> {
 export const run: Command = async (argv, ctx) => {
   let wantsJson = argv.includes('--json');
   try {
-    let values: Record<string, string | boolean | undefined>;
-    try {
-      ({ values } = parseArgs({
+    const { values } = parseFlags(
+      {
         args: argv,
-        strict: true,
         options: {
           input: { type: 'string' },
           'signing-certificate': { type: 'string' },
@@ -61,19 +55,14 @@ export const run: Command = async (argv, ctx) => {
           json: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },
-      }));
-    } catch (e) {
-      throw usage((e as Error).message);
-    }
+      },
+      usage,
+    );
     if (values.help) {
       ctx.stdout.write(HELP);
       return EXIT.VERIFIED;
     }
-    if (values.json && values.format !== undefined && values.format !== 'json')
-      throw usage('--json and --format disagree; give one');
-    const format = values.json ? 'json' : ((values.format as string | undefined) ?? 'hex');
-    if (!['hex', 'nitro-cli', 'json'].includes(format))
-      throw usage(`unknown --format ${format} (expected hex, nitro-cli, json)`);
+    const format = outputFormat(values, ['hex', 'nitro-cli', 'json'], 'hex', usage);
     wantsJson = format === 'json';
     const given = (['input', 'signing-certificate', 'string'] as const).filter(
       (k) => values[k] !== undefined,
@@ -81,14 +70,11 @@ export const run: Command = async (argv, ctx) => {
     if (given.length !== 1) throw usage('give exactly one of --input, --signing-certificate, --string');
     const kind = given[0]!;
     let pcr: Uint8Array;
-    if (kind === 'string') pcr = pcrOfString(values.string as string);
-    else if (kind === 'input') pcr = extendPcr(await sha384OfFile(resolve(ctx.cwd, values.input as string)));
+    if (kind === 'string') pcr = pcrOfString(values.string!);
+    else if (kind === 'input') pcr = extendPcr(await sha384OfFile(resolve(ctx.cwd, values.input!)));
     else {
-      const path = resolve(ctx.cwd, values['signing-certificate'] as string);
-      const pem = await readFile(path).catch((e: Error) => {
-        throw new EnclaveVerifyError('ERR_IO', `cannot read ${path}: ${e.message}`, { cause: e });
-      });
-      pcr = pcrOfBytes(pemCertificateToDer(pem));
+      const path = resolve(ctx.cwd, values['signing-certificate']!);
+      pcr = pcrOfBytes(pemCertificateToDer(await readFileBytes(path, path)));
     }
     if (format === 'json') ctx.stdout.write(`${JSON.stringify({ ok: true, from: kind, PCR: toHex(pcr) })}\n`);
     else if (format === 'nitro-cli') ctx.stdout.write(`${JSON.stringify({ PCR: toHex(pcr) }, null, 2)}\n`);

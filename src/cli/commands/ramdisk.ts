@@ -5,7 +5,6 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { EnclaveVerifyError } from '../../errors.js';
 import { readCpio } from '../../rebuild/cpio.js';
 import { treeFromCpio } from '../../rebuild/load.js';
@@ -13,6 +12,7 @@ import { writeTreeToDirectory } from '../../rebuild/node/fs.js';
 import { type RamdiskBytes, ramdisksFromFile } from '../../rebuild/node/ramdisk-file.js';
 import { diffRamdisks, listRamdisk, type RamdiskListing } from '../../rebuild/ramdisk.js';
 import { writeTar } from '../../rebuild/tar-write.js';
+import { parseFlags, usageError } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT, reportError } from '../context.js';
 
@@ -34,9 +34,7 @@ options:
   --help      show this help
 `;
 
-function usage(message: string): EnclaveVerifyError {
-  return new EnclaveVerifyError('ERR_USAGE', `${message}; see \`enclave-verify ramdisk --help\``);
-}
+const usage = (message: string) => usageError('ramdisk', message);
 
 function pick(ramdisks: RamdiskBytes[], index: string | undefined, file: string): RamdiskBytes {
   if (ramdisks.length === 0) throw new EnclaveVerifyError('ERR_INPUT_FORMAT', `'${file}' holds no ramdisk`);
@@ -66,23 +64,19 @@ function row(e: RamdiskListing): string {
 export const run: Command = async (argv, ctx) => {
   let json = argv.includes('--json');
   try {
-    const { values, positionals } = (() => {
-      try {
-        return parseArgs({
-          args: argv,
-          strict: true,
-          allowPositionals: true,
-          options: {
-            out: { type: 'string' },
-            index: { type: 'string' },
-            json: { type: 'boolean' },
-            help: { type: 'boolean' },
-          },
-        });
-      } catch (e) {
-        throw usage((e as Error).message);
-      }
-    })();
+    const { values, positionals } = parseFlags(
+      {
+        args: argv,
+        allowPositionals: true,
+        options: {
+          out: { type: 'string' },
+          index: { type: 'string' },
+          json: { type: 'boolean' },
+          help: { type: 'boolean' },
+        },
+      },
+      usage,
+    );
     if (values.help) {
       ctx.stdout.write(HELP);
       return EXIT.VERIFIED;

@@ -3,10 +3,7 @@
  * from its sources, build the EIF, print the PCRs, and compare them with expected values or
  * the archive with a reference ramdisk.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { EnclaveVerifyError } from '../../errors.js';
 import { formatNitroCli, formatPcrsLines } from '../../measure/format.js';
 import type { EifPcrs } from '../../measure/pcr.js';
 import { decodeAttestation } from '../../parse/document.js';
@@ -15,6 +12,7 @@ import { parseExpectedPcrs } from '../../policy/expected-pcrs.js';
 import { type AppFormat, type CautionRebuildResult, rebuildCaution } from '../../rebuild/node/rebuild.js';
 import type { RamdiskDiff } from '../../rebuild/ramdisk.js';
 import { toHex } from '../../util/bytes.js';
+import { parseFlags, readFileBytes, usageError } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT, reportError } from '../context.js';
 
@@ -51,9 +49,7 @@ Exit codes: 0 rebuilt (and matching what was expected), 1 PCRs or archive differ
 
 const FORMATS = ['human', 'json', 'nitro-cli', 'pcrs'] as const;
 
-function usage(message: string): EnclaveVerifyError {
-  return new EnclaveVerifyError('ERR_USAGE', `${message}; see \`enclave-verify rebuild --help\``);
-}
+const usage = (message: string) => usageError('rebuild', message);
 
 interface PcrCheck {
   pcr: number;
@@ -144,34 +140,30 @@ function human(
 export const run: Command = async (argv, ctx) => {
   let json = argv.includes('--json');
   try {
-    const { values } = (() => {
-      try {
-        return parseArgs({
-          args: argv,
-          strict: true,
-          allowPositionals: false,
-          options: {
-            recipe: { type: 'string' },
-            app: { type: 'string' },
-            'app-format': { type: 'string' },
-            platform: { type: 'string' },
-            overlay: { type: 'string', multiple: true },
-            kernel: { type: 'string' },
-            cmdline: { type: 'string' },
-            'build-time': { type: 'string' },
-            out: { type: 'string' },
-            'expect-pcrs': { type: 'string' },
-            expect: { type: 'string' },
-            reference: { type: 'string' },
-            format: { type: 'string' },
-            json: { type: 'boolean' },
-            help: { type: 'boolean' },
-          },
-        });
-      } catch (e) {
-        throw usage((e as Error).message);
-      }
-    })();
+    const { values } = parseFlags(
+      {
+        args: argv,
+        allowPositionals: false,
+        options: {
+          recipe: { type: 'string' },
+          app: { type: 'string' },
+          'app-format': { type: 'string' },
+          platform: { type: 'string' },
+          overlay: { type: 'string', multiple: true },
+          kernel: { type: 'string' },
+          cmdline: { type: 'string' },
+          'build-time': { type: 'string' },
+          out: { type: 'string' },
+          'expect-pcrs': { type: 'string' },
+          expect: { type: 'string' },
+          reference: { type: 'string' },
+          format: { type: 'string' },
+          json: { type: 'boolean' },
+          help: { type: 'boolean' },
+        },
+      },
+      usage,
+    );
     if (values.help) {
       ctx.stdout.write(HELP);
       return EXIT.VERIFIED;
@@ -213,14 +205,7 @@ export const run: Command = async (argv, ctx) => {
     let expectSource: string | undefined;
     if (result.eif && (values['expect-pcrs'] || values.expect)) {
       const file = at((values['expect-pcrs'] ?? values.expect)!);
-      let bytes: Uint8Array;
-      try {
-        bytes = new Uint8Array(readFileSync(file));
-      } catch (cause) {
-        throw new EnclaveVerifyError('ERR_IO', `cannot read '${file}': ${(cause as Error).message}`, {
-          cause,
-        });
-      }
+      const bytes = await readFileBytes(file, `'${file}'`);
       if (values['expect-pcrs']) {
         checks = comparePcrs(result.eif.pcrs, parseExpectedPcrs(new TextDecoder().decode(bytes)));
         expectSource = values['expect-pcrs'];

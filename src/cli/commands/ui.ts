@@ -11,6 +11,7 @@ import { extname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EnclaveVerifyError } from '../../errors.js';
+import { usageError } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT, reportError } from '../context.js';
 
@@ -166,11 +167,7 @@ export const run: Command = async (argv, ctx) => {
       allowPositionals: false,
     }));
   } catch (error) {
-    return reportError(
-      ctx,
-      new EnclaveVerifyError('ERR_USAGE', `${(error as Error).message}; see \`enclave-verify ui --help\``),
-      false,
-    );
+    return reportError(ctx, usageError('ui', (error as Error).message), false);
   }
   if (values.help) {
     ctx.stdout.write(HELP);

@@ -11,6 +11,7 @@ import { type CommandExecutor, commandExecutor } from '../../vectors/node/comman
 import { loadSuite, readCaseFile } from '../../vectors/node/load.js';
 import { type CaseResult, type MatchLevel, runCases, summaryLine } from '../../vectors/runner.js';
 import { type CommandTemplate, parseTemplate } from '../../vectors/template.js';
+import { parseDurationFlag, usageError } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT, reportError } from '../context.js';
 
@@ -41,16 +42,7 @@ options:
 Exit codes: 0 all cases passed, 1 some failed, 2 usage error or unreadable suite.
 `;
 
-function usage(message: string): EnclaveVerifyError {
-  return new EnclaveVerifyError('ERR_USAGE', `${message}; see \`enclave-verify vectors --help\``);
-}
-
-function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!m) throw usage(`--timeout '${text}' is not a duration like 500ms, 30s or 2m`);
-  const n = Number(m[1]);
-  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
-}
+const usage = (message: string) => usageError('vectors', message);
 
 const KINDS: readonly VectorKind[] = ['attestation', 'eif', 'ramdisk', 'expected-pcrs'];
 
@@ -107,7 +99,10 @@ export const run: Command = async (argv, ctx) => {
     const jobs = values.jobs === undefined ? (commands.size ? 2 : 1) : Number(values.jobs);
     if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)
       throw usage('--jobs must be an integer from 1 to 64');
-    const timeoutMs = values.timeout === undefined ? 60_000 : parseDuration(values.timeout);
+    const timeoutMs =
+      values.timeout === undefined
+        ? 60_000
+        : parseDurationFlag(values.timeout, '--timeout', usage, ['ms', 's', 'm'], '500ms, 30s or 2m');
 
     const suite = await loadSuite(target, ctx.cwd);
     const only = values.only ?? [];

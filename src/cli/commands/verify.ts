@@ -21,6 +21,7 @@ import { verificationJson } from '../../report/attestation-json.js';
 import { renderVerificationText } from '../../report/attestation-text.js';
 import { ByteChunks, fromBase64, fromHex, utf8 } from '../../util/bytes.js';
 import { checkAttestation, type VerifyOptions } from '../../verify.js';
+import { cannotRead, parseDurationFlag, readFileText } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
 
@@ -110,18 +111,12 @@ export async function readInputArgument(arg: string, ctx: CliContext): Promise<U
     return new Uint8Array(await readFile(path));
   } catch (e) {
     if (e instanceof EnclaveVerifyError) throw e;
-    throw new EnclaveVerifyError('ERR_IO', `cannot read ${arg}: ${(e as Error).message}`, { cause: e });
+    throw cannotRead(arg, e);
   }
 }
 
-async function readText(arg: string, flag: string, ctx: CliContext): Promise<string> {
-  try {
-    return await readFile(resolve(ctx.cwd, arg), 'utf8');
-  } catch (e) {
-    throw new EnclaveVerifyError('ERR_IO', `cannot read ${flag} ${arg}: ${(e as Error).message}`, {
-      cause: e,
-    });
-  }
+function readText(arg: string, flag: string, ctx: CliContext): Promise<string> {
+  return readFileText(resolve(ctx.cwd, arg), `${flag} ${arg}`);
 }
 
 /**
@@ -164,10 +159,7 @@ export async function parseBytesFlag(value: string, flag: string, ctx: CliContex
  * ```
  */
 export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!m) throw usage(`${flag} '${text}' is not a duration like 30s, 5m or 2h`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] ?? 's']!;
-  return Math.round(Number(m[1]) * unit);
+  return parseDurationFlag(text, flag, usage, ['ms', 's', 'm', 'h', 'd'], '30s, 5m or 2h');
 }
 
 /**
