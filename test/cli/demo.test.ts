@@ -6,25 +6,16 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runDemo } from '../../src/cli/commands/demo.js';
 import { run as deployment } from '../../src/cli/commands/deployment.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { main } from '../../src/cli/main.js';
+import { captureContext } from '../support/cli.js';
 
 function capture(cwd: string): { ctx: CliContext; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => {
-    out += String(c);
-  });
-  stderr.on('data', (c) => {
-    err += String(c);
-  });
-  return { ctx: { stdout, stderr, stdin: new PassThrough(), env: {}, cwd }, out: () => out, err: () => err };
+  const { ctx, out } = captureContext({ cwd });
+  return { ctx, out: () => out.stdout, err: () => out.stderr };
 }
 
 let dir: string;

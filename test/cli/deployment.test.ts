@@ -8,7 +8,6 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { run } from '../../src/cli/commands/deployment.js';
 import { run as verify } from '../../src/cli/commands/verify.js';
@@ -17,19 +16,11 @@ import { main } from '../../src/cli/main.js';
 import { type DemoEnclave, startDemoEnclave } from '../../src/deployment/demo/enclave.js';
 import { fromBase64, toHex } from '../../src/util/bytes.js';
 import { sha256 } from '../../src/util/digest.js';
+import { captureContext } from '../support/cli.js';
 
 function capture(cwd: string): { ctx: CliContext; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => {
-    out += String(c);
-  });
-  stderr.on('data', (c) => {
-    err += String(c);
-  });
-  return { ctx: { stdout, stderr, stdin: new PassThrough(), env: {}, cwd }, out: () => out, err: () => err };
+  const { ctx, out } = captureContext({ cwd });
+  return { ctx, out: () => out.stdout, err: () => out.stderr };
 }
 
 let dir: string;

@@ -1,6 +1,6 @@
 // In-process runs of the measure / pcr / build-eif commands with captured output.
-import { PassThrough, Writable } from 'node:stream';
-import type { CliContext, Command } from '../../src/cli/context.js';
+import type { Command } from '../../src/cli/context.js';
+import { type CliRun, captureContext } from '../support/cli.js';
 
 export const OFFICIAL = new URL('../../../shared/vectors/eif/official/', import.meta.url);
 
@@ -15,30 +15,9 @@ export interface Case {
   pcrs: Record<string, string>;
 }
 
-export async function runCommand(run: Command, argv: string[], cwd: string, tty = false) {
-  let stdout = '';
-  let stderr = '';
-  const sink = (f: (s: string) => void) =>
-    Object.assign(
-      new Writable({
-        write(chunk, _enc, done) {
-          f(String(chunk));
-          done();
-        },
-      }),
-      { isTTY: tty },
-    );
-  const ctx: CliContext = {
-    stdout: sink((s) => {
-      stdout += s;
-    }),
-    stderr: sink((s) => {
-      stderr += s;
-    }),
-    stdin: new PassThrough(),
-    env: {},
-    cwd,
-  };
+/** Call one command module directly (not through the dispatcher) with captured output. */
+export async function runCommand(run: Command, argv: string[], cwd: string, tty = false): Promise<CliRun> {
+  const { ctx, out } = captureContext({ cwd, tty });
   const code = await run(argv, ctx);
-  return { code, stdout, stderr };
+  return { code, ...out };
 }

@@ -10,10 +10,16 @@ export interface CliRun {
   stderr: string;
 }
 
-/** A context whose stdout/stderr are collected into strings. */
-export function captureContext(
-  options: { cwd?: string; stdin?: string | Uint8Array; tty?: boolean; env?: Record<string, string> } = {},
-) {
+/** What a captured run may set: working directory, standard input, TTY-ness of the sinks, environment. */
+export interface CaptureOptions {
+  cwd?: string;
+  stdin?: string | Uint8Array;
+  tty?: boolean;
+  env?: Record<string, string | undefined>;
+}
+
+/** A context whose stdout/stderr are collected into strings (readable while the command runs). */
+export function captureContext(options: CaptureOptions = {}) {
   const out = { stdout: '', stderr: '' };
   const sink = (key: 'stdout' | 'stderr') =>
     Object.assign(
@@ -38,10 +44,7 @@ export function captureContext(
 }
 
 /** `enclave-verify ...argv` in-process. */
-export async function runCli(
-  argv: string[],
-  options: { cwd?: string; stdin?: string | Uint8Array; tty?: boolean; env?: Record<string, string> } = {},
-): Promise<CliRun> {
+export async function runCli(argv: string[], options: CaptureOptions = {}): Promise<CliRun> {
   const { ctx, out } = captureContext(options);
   const code = await main(argv, ctx);
   return { code, ...out };

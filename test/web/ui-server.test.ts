@@ -3,31 +3,18 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, startUiServer, type UiServer } from '../../src/cli/commands/ui.js';
 import type { CliContext } from '../../src/cli/context.js';
+import { captureContext } from '../support/cli.js';
 
 function capture(env: Record<string, string | undefined> = {}): {
   ctx: CliContext;
   out: () => string;
   err: () => string;
 } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => {
-    out += String(c);
-  });
-  stderr.on('data', (c) => {
-    err += String(c);
-  });
-  return {
-    ctx: { stdout, stderr, stdin: new PassThrough(), env, cwd: process.cwd() },
-    out: () => out,
-    err: () => err,
-  };
+  const { ctx, out } = captureContext({ env });
+  return { ctx, out: () => out.stdout, err: () => out.stderr };
 }
 
 /** Raw request (fetch would normalise `..` in the path before sending it). */
