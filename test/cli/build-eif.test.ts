@@ -6,9 +6,9 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { run } from '../../src/cli/commands/build-eif.js';
 import { measurementsRecord } from '../../src/measure/format.js';
 import { measureEifFile } from '../../src/measure/node/measure-file.js';
-import { type Case, OFFICIAL, runCommand } from './measure-support.js';
+import { OFFICIAL, OFFICIAL_CASES, runCommand } from './measure-support.js';
 
-const cases = JSON.parse(readFileSync(new URL('expected.json', OFFICIAL), 'utf8')) as Case[];
+const cases = OFFICIAL_CASES;
 const out = mkdtempSync(join(tmpdir(), 'build-eif-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { run } from '../../src/cli/commands/measure.js';
-import { type Case, OFFICIAL, runCommand } from './measure-support.js';
+import { type Case, OFFICIAL, OFFICIAL_CASES, runCommand } from './measure-support.js';
 
-const cases = JSON.parse(readFileSync(new URL('expected.json', OFFICIAL), 'utf8')) as Case[];
+const cases = OFFICIAL_CASES;
 const byName = (n: string) => cases.find((c) => c.case === n)!;
 const dirOf = (c: Case) => new URL(`${c.case}/`, OFFICIAL).pathname;
 

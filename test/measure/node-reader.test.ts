@@ -1,21 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { formatNitroCli } from '../../src/measure/format.js';
 import { measureEifFile } from '../../src/measure/node/measure-file.js';
 import { expectedPcrsFromEif, expectedPcrsFromParts } from '../../src/measure/node/parts.js';
 import { toHex } from '../../src/util/bytes.js';
+import { OFFICIAL, OFFICIAL_CASES, type OfficialCase } from '../support/official-eif.js';
 
-const OFFICIAL = new URL('../../../shared/vectors/eif/official/', import.meta.url);
-interface Case {
-  case: string;
-  cmdline: string;
-  kernel: string;
-  ramdisks: string[];
-  eif: string;
-  pcrs: Record<string, string>;
-}
-const cases = JSON.parse(readFileSync(new URL('expected.json', OFFICIAL), 'utf8')) as Case[];
-const path = (c: Case, name: string) => new URL(`${c.case}/${name}`, OFFICIAL).pathname;
+const cases = OFFICIAL_CASES;
+const path = (c: OfficialCase, name: string) => new URL(`${c.case}/${name}`, OFFICIAL).pathname;
 
 describe('streaming EIF reader', () => {
   for (const c of cases) {

@@ -7,22 +7,10 @@ import { eifBuildMetadata } from '../../src/measure/metadata.js';
 import { pcrsFromParts } from '../../src/measure/pcr.js';
 import { toHex } from '../../src/util/bytes.js';
 import { sha256 } from '../../src/util/digest.js';
+import { OFFICIAL, OFFICIAL_CASES, type OfficialCase } from '../support/official-eif.js';
 
-const OFFICIAL = new URL('../../../shared/vectors/eif/official/', import.meta.url);
-
-interface Case {
-  case: string;
-  command: string;
-  cmdline: string;
-  kernel: string;
-  ramdisks: string[];
-  eif: string;
-  eif_size: number;
-  eif_sha256: string;
-  crc32: string;
-  pcrs: Record<string, string>;
-}
-const cases = JSON.parse(readFileSync(new URL('expected.json', OFFICIAL), 'utf8')) as Case[];
+type Case = OfficialCase;
+const cases = OFFICIAL_CASES;
 const file = (c: Case, name: string) => new Uint8Array(readFileSync(new URL(`${c.case}/${name}`, OFFICIAL)));
 
 /** Flags of the eif_build command line recorded in expected.json. */

@@ -1,19 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { isEnclaveVerifyError } from '../../src/errors.js';
 import { CborMap, CborTag, decodeCbor } from '../../src/parse/cbor.js';
 import { fromHex } from '../../src/util/bytes.js';
 import { CborEntries, CborIndefiniteArray, CborRaw, encodeCbor } from '../../src/util/cbor-encode.js';
-
-const codeOf = (f: () => unknown): string => {
-  try {
-    f();
-    return 'accepted';
-  } catch (e) {
-    if (isEnclaveVerifyError(e)) return e.code;
-    throw e;
-  }
-};
+import { codeOf } from '../support/errors.js';
 
 describe('strict CBOR decoder', () => {
   test('decodes the ES384 protected header', () => {

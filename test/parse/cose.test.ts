@@ -1,22 +1,16 @@
 import { describe, expect, test } from 'vitest';
-import { isEnclaveVerifyError } from '../../src/errors.js';
 import { decodeCoseSign1 } from '../../src/parse/cose.js';
 import { fromHex, toHex } from '../../src/util/bytes.js';
 import { CborTagged, type Encodable, encodeCbor } from '../../src/util/cbor-encode.js';
+import { codeOf } from '../support/errors.js';
 
 const ES384 = fromHex('a1013822');
 const sig = new Uint8Array(96).fill(7);
 const payload = fromHex('a0');
 const cose = (items: Encodable[]) => encodeCbor(items);
 
-function codeOf(bytes: Uint8Array): string {
-  try {
-    decodeCoseSign1(bytes);
-    return 'accepted';
-  } catch (e) {
-    if (isEnclaveVerifyError(e)) return e.code;
-    throw e;
-  }
+function coseCode(bytes: Uint8Array): string {
+  return codeOf(() => decodeCoseSign1(bytes));
 }
 
 describe('COSE_Sign1 envelope', () => {
@@ -60,13 +54,13 @@ describe('COSE_Sign1 envelope', () => {
     ['signature as text', [ES384, new Map(), payload, 'sig'], 'ERR_COSE_MALFORMED'],
     ['array of 5', [ES384, new Map(), payload, sig, sig], 'ERR_COSE_MALFORMED'],
   ] as const)('refuses %s', (_n, items, code) => {
-    expect(codeOf(cose(items as unknown as Encodable[]))).toBe(code);
+    expect(coseCode(cose(items as unknown as Encodable[]))).toBe(code);
   });
 
   test('refuses tag 18 nested in tag 18, and tag 98 (COSE_Sign)', () => {
     const inner = new CborTagged(18, [ES384, new Map(), payload, sig]);
-    expect(codeOf(encodeCbor(new CborTagged(18, inner)))).toBe('ERR_COSE_MALFORMED');
-    expect(codeOf(encodeCbor(new CborTagged(98, [ES384, new Map(), payload, sig])))).toBe(
+    expect(coseCode(encodeCbor(new CborTagged(18, inner)))).toBe('ERR_COSE_MALFORMED');
+    expect(coseCode(encodeCbor(new CborTagged(98, [ES384, new Map(), payload, sig])))).toBe(
       'ERR_COSE_MALFORMED',
     );
   });

@@ -8,6 +8,7 @@ import {
   pcrIndex,
 } from '../../src/policy/expected-pcrs.js';
 import { toHex } from '../../src/util/bytes.js';
+import { codeOf } from '../support/errors.js';
 
 const CAUTION = new URL('../../../shared/vectors/caution/', import.meta.url);
 const sample = (f: string) => readFileSync(new URL(f, CAUTION), 'utf8');
@@ -15,16 +16,6 @@ const asHex = (m: Map<number, Uint8Array[]>) => Object.fromEntries([...m].map(([
 const A = 'aa'.repeat(48);
 const B = 'bb'.repeat(48);
 const C = 'cc'.repeat(48);
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-    return 'accepted';
-  } catch (e) {
-    if (isEnclaveVerifyError(e)) return e.code;
-    throw e;
-  }
-}
 
 describe('parseExpectedPcrs', () => {
   test('eif_build .pcrs lines (<hex> PCRn)', () => {

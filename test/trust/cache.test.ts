@@ -1,23 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { isEnclaveVerifyError } from '../../src/errors.js';
 import { ChainCache } from '../../src/trust/cache.js';
 import { verifyAttestation } from '../../src/verify.js';
+import { codeOfAsync as codeOf } from '../support/errors.js';
 
 const NITRO = new URL('../../../shared/vectors/nitro/', import.meta.url);
 const read = (f: string) => new Uint8Array(readFileSync(new URL(f, NITRO)));
 const anjuna = read('valid/anjuna_2021-03-17_prod.cbor');
 const ANJUNA_TS = 1616018515685;
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'accepted';
-  } catch (e) {
-    if (isEnclaveVerifyError(e)) return e.code;
-    throw e;
-  }
-}
 
 describe('ChainCache', () => {
   test('remembers certificates by bytes and verified links', async () => {

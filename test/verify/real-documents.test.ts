@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { isEnclaveVerifyError } from '../../src/errors.js';
 import { fromBase64, toHex } from '../../src/util/bytes.js';
 import { checkAttestation, verifyAttestation } from '../../src/verify.js';
+import { codeOfAsync as codeOf } from '../support/errors.js';
 
 const NITRO = new URL('../../../shared/vectors/nitro/', import.meta.url);
 const CAUTION = new URL('../../../shared/vectors/caution/', import.meta.url);
@@ -22,16 +22,6 @@ interface ManifestEntry {
 const manifest = JSON.parse(readFileSync(new URL('manifest.json', NITRO), 'utf8')) as ManifestEntry[];
 const valid = manifest.filter((m) => m.file.startsWith('valid/'));
 const read = (m: ManifestEntry) => new Uint8Array(readFileSync(new URL(m.file, NITRO)));
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'accepted';
-  } catch (e) {
-    if (isEnclaveVerifyError(e)) return e.code;
-    throw e;
-  }
-}
 
 describe('real documents in shared/vectors/nitro/valid', () => {
   test('the manifest lists all 12 valid documents', () => {
