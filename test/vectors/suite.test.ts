@@ -44,6 +44,9 @@ describe('enclave-verify vectors run vectors/', () => {
     const none = await cli(['run', 'vectors/', '--only', 'nothing/*']);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/ERR_USAGE: no case id matches nothing\/\*/);
+    const bogus = await cli(['run', 'vectors/', '--bogus', '--json']);
+    expect(bogus.code).toBe(2);
+    expect(JSON.parse(bogus.stdout)).toMatchObject({ ok: false, code: 'ERR_USAGE' });
   });
 
   it('fails a run whose expectation is wrong, naming the case and both outcomes', async () => {

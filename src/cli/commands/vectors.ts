@@ -3,7 +3,6 @@
  * with another implementation's CLI through `--command TEMPLATE` (see vectors/README.md for the
  * format and the command contract).
  */
-import { parseArgs } from 'node:util';
 import { EnclaveVerifyError } from '../../errors.js';
 import type { VectorKind } from '../../vectors/format.js';
 import { libraryExecutor } from '../../vectors/library.js';
@@ -11,7 +10,7 @@ import { type CommandExecutor, commandExecutor } from '../../vectors/node/comman
 import { loadSuite, readCaseFile } from '../../vectors/node/load.js';
 import { type CaseResult, type MatchLevel, runCases, summaryLine } from '../../vectors/runner.js';
 import { type CommandTemplate, parseTemplate } from '../../vectors/template.js';
-import { parseDurationFlag, usageError } from '../args.js';
+import { parseDurationFlag, parseFlags, usageError } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT, reportError } from '../context.js';
 
@@ -68,21 +67,24 @@ function line(r: CaseResult): string {
 export const run: Command = async (argv, ctx) => {
   let json = argv.includes('--json');
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        only: { type: 'string', multiple: true },
-        command: { type: 'string', multiple: true },
-        match: { type: 'string' },
-        jobs: { type: 'string' },
-        timeout: { type: 'string' },
-        verbose: { type: 'boolean' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
+    const { values, positionals } = parseFlags(
+      {
+        args: argv,
+        allowPositionals: true,
+        strict: true,
+        options: {
+          only: { type: 'string', multiple: true },
+          command: { type: 'string', multiple: true },
+          match: { type: 'string' },
+          jobs: { type: 'string' },
+          timeout: { type: 'string' },
+          verbose: { type: 'boolean' },
+          json: { type: 'boolean' },
+          help: { type: 'boolean', short: 'h' },
+        },
       },
-    });
+      usage,
+    );
     json = values.json === true;
     if (values.help) {
       ctx.stdout.write(HELP);
