@@ -31,6 +31,24 @@ describe('enclave-verify dispatch', () => {
     }
   });
 
+  it.each([
+    'verify',
+    'inspect',
+    'measure',
+    'pcr',
+    'build-eif',
+    'rebuild',
+    'ramdisk',
+    'deployment',
+    'demo',
+    'ui',
+    'vectors',
+  ])('%s refuses an unknown flag with ERR_USAGE and exit 2', async (name) => {
+    const r = await runCli([name, '--no-such-flag']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^enclave-verify: ERR_USAGE: .*--no-such-flag/);
+  });
+
   it('refuses an unknown command with exit 2', async () => {
     const r = await runCli(['verfy']);
     expect(r.code).toBe(2);

@@ -6,10 +6,10 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type DemoEnclave, type DemoMisbehaviour, startDemoEnclave } from '../../deployment/demo/enclave.js';
 import { EnclaveVerifyError } from '../../errors.js';
 import { toHex } from '../../util/bytes.js';
+import { parseFlags, usageError } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT } from '../context.js';
 import { run as deployment } from './deployment.js';
@@ -102,23 +102,26 @@ function describeDemo(demo: DemoEnclave, files: DemoFiles): string {
  * ```
  */
 export async function runDemo(argv: string[], ctx: CliContext, stop?: AbortSignal): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      serve: { type: 'boolean' },
-      port: { type: 'string' },
-      dir: { type: 'string' },
-      json: { type: 'boolean' },
-      report: { type: 'string' },
-      'bad-nonce': { type: 'boolean' },
-      stale: { type: 'boolean' },
-      'wrong-certfp': { type: 'boolean' },
-      'debug-pcrs': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
+  const { values, positionals } = parseFlags(
+    {
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        serve: { type: 'boolean' },
+        port: { type: 'string' },
+        dir: { type: 'string' },
+        json: { type: 'boolean' },
+        report: { type: 'string' },
+        'bad-nonce': { type: 'boolean' },
+        stale: { type: 'boolean' },
+        'wrong-certfp': { type: 'boolean' },
+        'debug-pcrs': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     },
-  });
+    (message) => usageError('demo', message),
+  );
   if (values.help) {
     ctx.stdout.write(HELP);
     return EXIT.VERIFIED;

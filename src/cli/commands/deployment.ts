@@ -4,7 +4,6 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { nodeTransport } from '../../deployment/node/transport.js';
 import type { DeploymentProbe, VerifyDeploymentOptions } from '../../deployment/verify-deployment.js';
 import { probeDeployment } from '../../deployment/verify-deployment.js';
@@ -13,7 +12,7 @@ import { EnclaveVerifyError } from '../../errors.js';
 import { deploymentJson, renderDeploymentText, renderWatchLine } from '../../report/deployment.js';
 import { type DeploymentAuditInputs, renderDeploymentAudit } from '../../report/deployment-audit.js';
 import { toHex } from '../../util/bytes.js';
-import { readFileText } from '../args.js';
+import { parseFlags, readFileText, usageError } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
 import { loadExpectations } from './deployment-expectations.js';
@@ -61,29 +60,32 @@ Exit codes: 0 verified, 1 rejected, 2 usage or input error.
  * ```
  */
 export const run: Command = async (argv, ctx) => {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      pcr: { type: 'string', multiple: true },
-      'expect-pcrs': { type: 'string' },
-      target: { type: 'string' },
-      eif: { type: 'string' },
-      root: { type: 'string', multiple: true },
-      'allow-debug': { type: 'boolean' },
-      'max-age': { type: 'string' },
-      'require-tls-binding': { type: 'boolean' },
-      ca: { type: 'string', multiple: true },
-      timeout: { type: 'string' },
-      json: { type: 'boolean' },
-      report: { type: 'string' },
-      watch: { type: 'string' },
-      count: { type: 'string' },
-      'fail-fast': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
+  const { values, positionals } = parseFlags(
+    {
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        pcr: { type: 'string', multiple: true },
+        'expect-pcrs': { type: 'string' },
+        target: { type: 'string' },
+        eif: { type: 'string' },
+        root: { type: 'string', multiple: true },
+        'allow-debug': { type: 'boolean' },
+        'max-age': { type: 'string' },
+        'require-tls-binding': { type: 'boolean' },
+        ca: { type: 'string', multiple: true },
+        timeout: { type: 'string' },
+        json: { type: 'boolean' },
+        report: { type: 'string' },
+        watch: { type: 'string' },
+        count: { type: 'string' },
+        'fail-fast': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     },
-  });
+    (message) => usageError('deployment', message),
+  );
   if (values.help) {
     ctx.stdout.write(HELP);
     return EXIT.VERIFIED;
