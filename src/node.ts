@@ -51,6 +51,20 @@ export {
 } from './rebuild/node/rebuild.js';
 export { type RamdiskBytes, ramdisksFromBytes, ramdisksFromFile } from './rebuild/node/ramdisk-file.js';
 export { type NodeImageIo, nodeImageIo } from './rebuild/node/image-io.js';
+export {
+  type LoadedRecipe,
+  type RecipeJson,
+  readRecipeFile,
+  recipeJsonFor,
+  validateRecipe,
+} from './rebuild/node/recipe-file.js';
+export {
+  describeRebuild,
+  expectedPcrsFromRecipe,
+  type RebuildInput,
+  type RebuiltExpectation,
+  rebuildJson,
+} from './rebuild/node/expected.js';
 
 // vectors: suites from disk, and running them against another implementation's CLI (issue 6)
 export { type LoadedSuite, loadSuite, readCaseFile } from './vectors/node/load.js';

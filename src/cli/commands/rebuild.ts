@@ -3,13 +3,16 @@
  * from its sources, build the EIF, print the PCRs, and compare them with expected values or
  * the archive with a reference ramdisk.
  */
-import { resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { EnclaveVerifyError } from '../../errors.js';
 import { formatNitroCli, formatPcrsLines } from '../../measure/format.js';
 import type { EifPcrs } from '../../measure/pcr.js';
 import { decodeAttestation } from '../../parse/document.js';
 import { decodeDocumentInput } from '../../parse/input.js';
 import { parseExpectedPcrs } from '../../policy/expected-pcrs.js';
 import { type AppFormat, type CautionRebuildResult, rebuildCaution } from '../../rebuild/node/rebuild.js';
+import { type RecipeJson, readRecipeFile, recipeJsonFor } from '../../rebuild/node/recipe-file.js';
 import type { RamdiskDiff } from '../../rebuild/ramdisk.js';
 import { toHex } from '../../util/bytes.js';
 import { parseFlags, readFileBytes, usageError } from '../args.js';
@@ -18,17 +21,24 @@ import { EXIT, reportError } from '../context.js';
 
 const HELP = `usage: enclave-verify rebuild --recipe caution --app APP --overlay LAYER.tar [--overlay ...]
                               --out DIR [--kernel bzImage] [options]
+       enclave-verify rebuild --recipe-file RECIPE.json --out DIR [options]
 
 Rebuild Caution's enclave ramdisk (SPEC 3.1) from its sources: the application file system,
 normalised (owners 0:0; directories and executables 0755, other files 0644), the EnclaveOS /
 platform overlays extracted over it as \`tar -xp --overwrite --keep-directory-symlink\` would,
 every mtime 0; archived as GNU cpio 2.15 \`--format=newc --reproducible\` fed by
 \`find . | sort -z\`, compressed as busybox 1.37.0 \`gzip --best\`. Writes DIR/rootfs.cpio,
-DIR/rootfs.cpio.gz and, with --kernel, DIR/enclave.eif, and prints the PCRs.
+DIR/rootfs.cpio.gz and, with --kernel, DIR/enclave.eif, and prints the PCRs. Also writes
+DIR/recipe.json, the recipe it used (paths relative to DIR), for \`verify --rebuild\`,
+\`deployment --rebuild\` and auditors to keep.
 
 options:
   --recipe R             caution: the recipe above; plain: archive the app as given (overlays
                          extracted, nothing normalised), e.g. to re-archive an extracted ramdisk
+  --recipe-file FILE     take recipe, app, app format, platform, overlays, kernel and cmdline from
+                         a JSON recipe instead of the flags (paths relative to the file):
+                         {"recipe": "caution", "app": "app.tar", "overlays": ["enclaveos.tar"],
+                          "kernel": "bzImage", "cmdline": "..."} (+ optional "appFormat", "platform")
   --app PATH             docker export tar, root directory, OCI layout (dir or tar) or docker save tar
   --app-format F         auto (default), export, dir, image
   --platform OS/ARCH     platform to pick from a multi-platform OCI index (default linux/amd64)
@@ -146,6 +156,7 @@ export const run: Command = async (argv, ctx) => {
         allowPositionals: false,
         options: {
           recipe: { type: 'string' },
+          'recipe-file': { type: 'string' },
           app: { type: 'string' },
           'app-format': { type: 'string' },
           platform: { type: 'string' },
@@ -171,35 +182,79 @@ export const run: Command = async (argv, ctx) => {
     const format = values.json ? 'json' : (values.format ?? 'human');
     if (!(FORMATS as readonly string[]).includes(format)) throw usage(`unknown --format '${format}'`);
     json = format === 'json';
-    if (values.recipe === undefined) throw usage('--recipe is required (caution or plain)');
-    if (values.recipe !== 'caution' && values.recipe !== 'plain') {
-      throw usage(`unknown recipe '${values.recipe}' (supported: caution, plain)`);
+    const at = (p: string) => resolve(ctx.cwd, p);
+    const recipeFile = values['recipe-file'] ? at(values['recipe-file']) : undefined;
+    let recipe: RecipeJson;
+    if (recipeFile !== undefined) {
+      const given = ['recipe', 'app', 'app-format', 'platform', 'overlay', 'kernel', 'cmdline'].filter(
+        (k) => values[k as keyof typeof values] !== undefined,
+      );
+      if (given.length > 0)
+        throw usage(`--recipe-file already names the sources; drop --${given.join(', --')}`);
+      const loaded = await readRecipeFile(recipeFile);
+      recipe = {
+        ...loaded.json,
+        app: loaded.app,
+        overlays: loaded.overlays,
+        ...(loaded.kernel ? { kernel: loaded.kernel } : {}),
+      };
+    } else {
+      if (values.recipe === undefined) throw usage('--recipe is required (caution or plain)');
+      if (values.recipe !== 'caution' && values.recipe !== 'plain') {
+        throw usage(`unknown recipe '${values.recipe}' (supported: caution, plain)`);
+      }
+      if (!values.app) throw usage('--app is required');
+      const appFormat = values['app-format'] ?? 'auto';
+      if (!['auto', 'export', 'dir', 'image'].includes(appFormat))
+        throw usage(`unknown --app-format '${appFormat}'`);
+      recipe = {
+        recipe: values.recipe,
+        app: at(values.app),
+        appFormat: appFormat as AppFormat,
+        overlays: (values.overlay ?? []).map(at),
+        ...(values.platform ? { platform: values.platform } : {}),
+        ...(values.kernel ? { kernel: at(values.kernel) } : {}),
+        ...(values.cmdline !== undefined ? { cmdline: values.cmdline } : {}),
+      };
     }
-    if (!values.app) throw usage('--app is required');
     if (!values.out) throw usage('--out is required');
-    const appFormat = values['app-format'] ?? 'auto';
-    if (!['auto', 'export', 'dir', 'image'].includes(appFormat))
-      throw usage(`unknown --app-format '${appFormat}'`);
     if (values['expect-pcrs'] && values.expect) throw usage('give --expect-pcrs or --expect, not both');
     if (
       (values['expect-pcrs'] || values.expect || format === 'nitro-cli' || format === 'pcrs') &&
-      !values.kernel
+      !recipe.kernel
     ) {
-      throw usage('PCRs need the kernel: add --kernel bzImage');
+      throw usage(
+        recipeFile
+          ? 'PCRs need the kernel: add "kernel": "bzImage" to the recipe file'
+          : 'PCRs need the kernel: add --kernel bzImage',
+      );
     }
-    const at = (p: string) => resolve(ctx.cwd, p);
+    const outDir = at(values.out);
     const result = await rebuildCaution({
-      recipe: values.recipe,
-      app: at(values.app),
-      appFormat: appFormat as AppFormat,
-      overlays: (values.overlay ?? []).map(at),
-      outDir: at(values.out),
-      ...(values.platform ? { platform: values.platform } : {}),
-      ...(values.kernel ? { kernel: at(values.kernel) } : {}),
-      ...(values.cmdline !== undefined ? { cmdline: values.cmdline } : {}),
+      recipe: recipe.recipe,
+      app: recipe.app,
+      appFormat: recipe.appFormat ?? 'auto',
+      overlays: recipe.overlays,
+      outDir,
+      ...(recipe.platform ? { platform: recipe.platform } : {}),
+      ...(recipe.kernel ? { kernel: recipe.kernel } : {}),
+      ...(recipe.cmdline !== undefined ? { cmdline: recipe.cmdline } : {}),
       ...(values['build-time'] ? { buildTime: values['build-time'] } : {}),
       ...(values.reference ? { reference: at(values.reference) } : {}),
     });
+    // The recipe as used, cmdline spelled out, so auditors keep exactly what was rebuilt (and
+    // `verify --rebuild DIR/recipe.json` repeats it). A recipe file already in DIR is left alone.
+    const used = recipeJsonFor({ ...recipe, ...(result.eif ? { cmdline: result.eif.cmdline } : {}) }, outDir);
+    const recipePath = join(outDir, 'recipe.json');
+    if (recipeFile !== recipePath) {
+      try {
+        await writeFile(recipePath, `${JSON.stringify(used, null, 2)}\n`);
+      } catch (cause) {
+        throw new EnclaveVerifyError('ERR_IO', `cannot write ${recipePath}: ${(cause as Error).message}`, {
+          cause,
+        });
+      }
+    }
 
     let checks: PcrCheck[] | undefined;
     let expectSource: string | undefined;
@@ -231,7 +286,9 @@ export const run: Command = async (argv, ctx) => {
       ctx.stdout.write(
         `${JSON.stringify({
           ok,
-          recipe: values.recipe,
+          recipe: recipe.recipe,
+          recipeFile: recipePath,
+          recipeJson: used,
           appFormat: result.appFormat,
           ...(result.layers ? { layers: result.layers } : {}),
           entries: result.entries,
@@ -250,6 +307,7 @@ export const run: Command = async (argv, ctx) => {
       ctx.stdout.write(formatPcrsLines(result.eif.pcrs));
     } else {
       ctx.stdout.write(human(result, checks, expectSource));
+      ctx.stdout.write(`recipe ${recipePath}\n`);
     }
     if (!ok && format !== 'json') {
       ctx.stderr.write(

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EnclaveVerifyError } from '../../errors.js';
 import { expectedPcrsFromEif, expectedPcrsFromParts } from '../../measure/node/parts.js';
+import { describeRebuild, expectedPcrsFromRecipe, rebuildJson } from '../../rebuild/node/expected.js';
 import { decodeDocumentInput } from '../../parse/input.js';
 import { MAX_INPUT_BYTES } from '../../parse/limits.js';
 import {
@@ -36,6 +37,7 @@ export const VERIFY_FLAGS = {
   kernel: { type: 'string' },
   cmdline: { type: 'string' },
   ramdisk: { type: 'string', multiple: true },
+  rebuild: { type: 'string' },
   nonce: { type: 'string' },
   'user-data': { type: 'string' },
   'public-key': { type: 'string' },
@@ -66,6 +68,11 @@ options:
   --eif FILE            expected PCR0/1/2 (and 8 if signed) measured from this EIF
   --kernel FILE --cmdline STRING --ramdisk FILE...
                         expected PCR0/1/2 measured from the parts eif_build would assemble
+  --rebuild RECIPE      expected PCR0/1/2 rebuilt from sources: the ramdisk rebuilt byte for byte
+                        from the recipe file's app and overlays (as \`rebuild\` does), measured with
+                        its kernel and cmdline; RECIPE is JSON, paths relative to it:
+                        {"recipe": "caution", "app": "app.tar", "overlays": ["enclaveos.tar"],
+                         "kernel": "bzImage", "cmdline": "..." (optional, default Caution's)}
   --nonce VALUE         expected nonce: HEX, base64:B64, text:STRING or file:PATH
   --user-data VALUE     expected user data (same forms)
   --public-key VALUE    expected public key (same forms)
@@ -185,6 +192,10 @@ export interface ExpectationSource {
   /** What was read, e.g. a path and target. */
   describe: string;
   pcrs: ExpectedPcrs;
+  /** Report lines when one line is not enough (sources rebuilt from a recipe). */
+  lines?: string[];
+  /** Extra fields of the source's `measuredFrom` JSON entry. */
+  details?: Record<string, unknown>;
 }
 
 /**
@@ -239,6 +250,17 @@ export async function assembleExpectations(
       flag: '--kernel',
       describe: m.description.filter((d) => !d.startsWith('PCR')).join(', '),
       pcrs: m.expected,
+    });
+  }
+  const recipe = values.rebuild as string | undefined;
+  if (recipe !== undefined) {
+    const r = await expectedPcrsFromRecipe(resolve(ctx.cwd, recipe));
+    sources.push({
+      flag: '--rebuild',
+      describe: `sources rebuilt with recipe ${recipe}`,
+      pcrs: r.expected,
+      lines: describeRebuild(r),
+      details: rebuildJson(r),
     });
   }
   return sources;
@@ -310,16 +332,20 @@ export const run: Command = async (argv, ctx) => {
   const options = await verifyOptionsFromFlags(values, ctx, sources);
   const bytes = decodeDocumentInput(await readInputArgument(positionals[0]!, ctx));
   const report = await checkAttestation(bytes, options);
-  // Say what measured expectations were computed from (EIF sections or part files, with sizes).
-  const measured = sources.filter((s) => s.flag === '--eif' || s.flag === '--kernel');
+  // Say what measured expectations were computed from (EIF sections, part files with sizes, or
+  // every source of a rebuild with its SHA-256).
+  const measured = sources.filter((s) => ['--eif', '--kernel', '--rebuild'].includes(s.flag));
   if (values.json) {
     const extra = measured.length
-      ? { measuredFrom: measured.map((s) => ({ flag: s.flag, describe: s.describe })) }
+      ? { measuredFrom: measured.map((s) => ({ flag: s.flag, describe: s.describe, ...s.details })) }
       : {};
     ctx.stdout.write(`${JSON.stringify({ ...verificationJson(report), ...extra })}\n`);
   } else {
     ctx.stdout.write(renderVerificationText(report));
-    for (const s of measured) ctx.stdout.write(`expected PCRs measured from ${s.describe}\n`);
+    for (const s of measured) {
+      if (s.lines) ctx.stdout.write(`${s.lines.join('\n')}\n`);
+      else ctx.stdout.write(`expected PCRs measured from ${s.describe}\n`);
+    }
   }
   return report.ok ? EXIT.VERIFIED : exitCodeFor(report.error);
 };
