@@ -17,6 +17,8 @@ export interface DeploymentReportInputs {
   argv: string[];
   /** One line per expectation source (files with SHA-256, flags, which root). */
   expectations: string[];
+  /** Structured description of measured expectations (e.g. rebuilt from sources), for `--json`. */
+  measuredFrom?: Record<string, unknown>[];
 }
 
 const TLS_WORDS = {
@@ -149,6 +151,7 @@ export function deploymentJson(
     maxAgeMs: probe.maxAgeMs,
     timeoutMs: probe.timeoutMs,
     expectations: inputs.expectations,
+    ...(inputs.measuredFrom ? { measuredFrom: inputs.measuredFrom } : {}),
     evidence: probe.document
       ? {
           field: probe.documentField,

@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { EnclaveVerifyError } from '../../errors.js';
 import { expectedPcrsFromEif } from '../../measure/node/parts.js';
+import { describeRebuild, expectedPcrsFromRecipe, rebuildJson } from '../../rebuild/node/expected.js';
 import {
   type ExpectedPcrs,
   mergeExpectedPcrs,
@@ -24,6 +25,8 @@ export interface ExpectationFlags {
   /** Target id of a canary config given to --expect-pcrs. */
   target?: string | undefined;
   eif?: string | undefined;
+  /** Recipe file: expected PCRs rebuilt from sources. */
+  rebuild?: string | undefined;
   root?: string[] | undefined;
 }
 
@@ -34,6 +37,13 @@ export interface LoadedExpectations {
   describe: string[];
   /** Files read, resolved, for the re-check command line. */
   files: { flag: string; path: string }[];
+  /**
+   * Expected PCRs from every source except `--rebuild`, which the re-check command can state by
+   * value; the rebuilt ones are re-checked by rebuilding again from the recipe file.
+   */
+  byValue: ExpectedPcrs;
+  /** `measuredFrom` JSON entries (sources rebuilt from a recipe, with every input's SHA-256). */
+  measuredFrom: Record<string, unknown>[];
 }
 
 function read(path: string, flag: string): Promise<Uint8Array> {
@@ -111,6 +121,21 @@ export async function loadExpectations(flags: ExpectationFlags, cwd: string): Pr
     const parts = fromEif.description.slice(1).filter((d) => !d.startsWith('PCR'));
     describe.push(`--eif ${path} (SHA-256 ${digest}): ${parts.join(', ')}`);
   }
+  const byValue = mergeExpectedPcrs(...sets);
+  const measuredFrom: Record<string, unknown>[] = [];
+  if (flags.rebuild) {
+    const path = resolve(cwd, flags.rebuild);
+    const rebuilt = await expectedPcrsFromRecipe(path);
+    sets.push(rebuilt.expected);
+    files.push({ flag: '--rebuild', path });
+    const [head, ...rest] = describeRebuild(rebuilt);
+    describe.push(`--rebuild ${path}: ${head}`, ...rest.map((l) => l.trim()));
+    measuredFrom.push({
+      flag: '--rebuild',
+      describe: `sources rebuilt with recipe ${path}`,
+      ...rebuildJson(rebuilt),
+    });
+  }
   const trustedRoots: string[] = [];
   for (const r of flags.root ?? []) {
     const path = resolve(cwd, r);
@@ -128,5 +153,7 @@ export async function loadExpectations(flags: ExpectationFlags, cwd: string): Pr
     },
     describe,
     files,
+    byValue,
+    measuredFrom,
   };
 }

@@ -30,6 +30,9 @@ expectations (as in \`verify\`):
   --expect-pcrs FILE      expected PCRs (nitro-cli JSON, eif_build .pcrs, caution verify text, canary JSON)
   --target ID             target of a canary config given to --expect-pcrs
   --eif FILE              expect the PCR0/1/2 (and 8) of this enclave image file
+  --rebuild RECIPE        expect the PCR0/1/2 rebuilt from sources: Caution's ramdisk rebuilt byte
+                          for byte from the recipe's app and overlays, measured with its kernel and
+                          cmdline (RECIPE: JSON as written by \`rebuild\`; see \`verify --help\`)
   --root PEM              trust this root instead of the AWS Nitro root (repeatable)
   --allow-debug           accept a debug-mode enclave (PCR0..2 all zeros)
   --max-age DURATION      largest accepted age of the document (default 5m)
@@ -70,6 +73,7 @@ export const run: Command = async (argv, ctx) => {
         'expect-pcrs': { type: 'string' },
         target: { type: 'string' },
         eif: { type: 'string' },
+        rebuild: { type: 'string' },
         root: { type: 'string', multiple: true },
         'allow-debug': { type: 'boolean' },
         'max-age': { type: 'string' },
@@ -113,6 +117,7 @@ export const run: Command = async (argv, ctx) => {
       expectPcrs: values['expect-pcrs'],
       target: values.target,
       eif: values.eif,
+      rebuild: values.rebuild,
       root: values.root,
     },
     ctx.cwd,
@@ -128,12 +133,13 @@ export const run: Command = async (argv, ctx) => {
     transport: nodeTransport(ca.length > 0 ? { ca } : {}),
   };
   // The re-check states the expected PCRs by value, whatever file they came from, so the record
-  // stays checkable without the EIF or PCR files.
+  // stays checkable without the EIF or PCR files. PCRs rebuilt from sources are the exception:
+  // the re-check rebuilds them again from the recipe file, which is the point of the record.
   const verifyFlags = [
-    ...[...(expectations.options.expectedPcrs ?? new Map<number, Uint8Array[]>())].flatMap(([i, list]) =>
-      list.flatMap((v) => ['--pcr', `${i}=${toHex(v)}`]),
-    ),
-    ...expectations.files.filter((f) => f.flag === '--root').flatMap((f) => [f.flag, f.path]),
+    ...[...expectations.byValue].flatMap(([i, list]) => list.flatMap((v) => ['--pcr', `${i}=${toHex(v)}`])),
+    ...expectations.files
+      .filter((f) => f.flag === '--rebuild' || f.flag === '--root')
+      .flatMap((f) => [f.flag, f.path]),
     ...(values['allow-debug'] ? ['--allow-debug'] : []),
   ];
   const inputs: DeploymentAuditInputs = {
@@ -144,6 +150,7 @@ export const run: Command = async (argv, ctx) => {
       ...ca.map((_, i) => `--ca ${resolve(ctx.cwd, values.ca?.[i] ?? '')} trusted for the TLS connection`),
     ],
     verifyFlags,
+    ...(expectations.measuredFrom.length > 0 ? { measuredFrom: expectations.measuredFrom } : {}),
     fileName: values.report,
     tool: 'enclave-verify 0.1.0',
   };
