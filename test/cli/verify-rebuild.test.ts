@@ -1,7 +1,7 @@
 // `verify --rebuild RECIPE` and `rebuild --recipe-file`: expected PCRs rebuilt from sources
 // (Caution ramdisk rebuilt byte for byte, measured with kernel + cmdline), matched against a
 // document the test PKI issued with the PCRs the flag form of `rebuild` computed.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -207,6 +207,47 @@ describe('verify --rebuild RECIPE', () => {
     );
     const t = await cli(['verify', 'doc.b64', '--root', 'root.pem', '--rebuild', 'bad2.json', '--json']);
     expect(JSON.parse(t.stdout).code).toBe('ERR_ARCHIVE_MALFORMED');
+  });
+});
+
+describe('verify --rebuild leaves nothing behind', () => {
+  test('the temporary rebuild directory is removed after success and after a failed rebuild', async () => {
+    const scratch = join(dir, 'tmp');
+    mkdirSync(scratch);
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = scratch; // os.tmpdir() reads it at each call
+    try {
+      const ok = await cli([
+        'verify',
+        'doc.b64',
+        '--root',
+        'root.pem',
+        '--rebuild',
+        'recipe.json',
+        '--at',
+        'document',
+      ]);
+      expect(ok.code).toBe(0);
+      writeFileSync(join(dir, 'garbage.tar'), 'x'.repeat(1024));
+      writeFileSync(
+        join(dir, 'garbage.json'),
+        JSON.stringify({ recipe: 'caution', app: 'app.tar', overlays: ['garbage.tar'], kernel: 'bzImage' }),
+      );
+      const ko = await cli([
+        'verify',
+        'doc.b64',
+        '--root',
+        'root.pem',
+        '--rebuild',
+        'garbage.json',
+        '--json',
+      ]);
+      expect(JSON.parse(ko.stdout).code).toBe('ERR_ARCHIVE_MALFORMED');
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    expect(readdirSync(scratch)).toEqual([]);
   });
 });
 
