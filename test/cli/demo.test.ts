@@ -58,6 +58,15 @@ describe('demo', () => {
     expect(c.err()).toContain('Simulated enclave');
     // A live check happens at the current time, and the embedded verify report says so.
     expect(j.verification.timeSource).toBe('now');
+    // The expected PCRs came from the demo's EIF, named with its digest and sections.
+    expect(j.measuredFrom).toHaveLength(1);
+    expect(j.measuredFrom[0]).toMatchObject({ flag: '--eif', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(j.measuredFrom[0].sections).toEqual([
+      'kernel (32768 bytes)',
+      'cmdline (117 bytes)',
+      'metadata (269 bytes)',
+      'ramdisk (16384 bytes)',
+    ]);
   });
 
   test('--dir keeps the files, so the --report re-check command can use them', async () => {

@@ -42,7 +42,7 @@ export interface LoadedExpectations {
    * value; the rebuilt ones are re-checked by rebuilding again from the recipe file.
    */
   byValue: ExpectedPcrs;
-  /** `measuredFrom` JSON entries (sources rebuilt from a recipe, with every input's SHA-256). */
+  /** `measuredFrom` JSON entries: the EIF measured, or the sources rebuilt from a recipe, with SHA-256s. */
   measuredFrom: Record<string, unknown>[];
 }
 
@@ -111,6 +111,7 @@ export async function loadExpectations(flags: ExpectationFlags, cwd: string): Pr
     sets.push(parseExpectedPcrs(new TextDecoder().decode(bytes), target === undefined ? {} : { target }));
     describe.push(`${await fileLine('--expect-pcrs', path, bytes)}${target ? `, target ${target}` : ''}`);
   }
+  const measuredFrom: Record<string, unknown>[] = [];
   if (flags.eif) {
     const path = resolve(cwd, flags.eif);
     const digest = await fileSha256(path, '--eif');
@@ -120,9 +121,15 @@ export async function loadExpectations(flags: ExpectationFlags, cwd: string): Pr
     // The PCR values themselves are in the report's table; here, what they were measured from.
     const parts = fromEif.description.slice(1).filter((d) => !d.startsWith('PCR'));
     describe.push(`--eif ${path} (SHA-256 ${digest}): ${parts.join(', ')}`);
+    measuredFrom.push({
+      flag: '--eif',
+      describe: `enclave image ${path}`,
+      path,
+      sha256: digest,
+      sections: parts,
+    });
   }
   const byValue = mergeExpectedPcrs(...sets);
-  const measuredFrom: Record<string, unknown>[] = [];
   if (flags.rebuild) {
     const path = resolve(cwd, flags.rebuild);
     const rebuilt = await expectedPcrsFromRecipe(path);
