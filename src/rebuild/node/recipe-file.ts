@@ -7,18 +7,14 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { EnclaveVerifyError } from '../../errors.js';
-import type { AppFormat } from './rebuild.js';
+import type { AppFormat, CautionRebuildOptions } from './rebuild.js';
 
-/** A recipe as written in the file (paths as given, relative to the file). */
-export interface RecipeJson {
-  recipe: 'caution' | 'plain';
-  app: string;
-  appFormat?: AppFormat;
-  platform?: string;
-  overlays: string[];
-  kernel?: string;
-  cmdline?: string;
-}
+/**
+ * A recipe as written in the file: the inputs of {@link CautionRebuildOptions} (paths as given,
+ * relative to the file), without the output settings that a recipe does not fix.
+ */
+export type RecipeJson = Required<Pick<CautionRebuildOptions, 'recipe'>> &
+  Pick<CautionRebuildOptions, 'app' | 'appFormat' | 'platform' | 'overlays' | 'kernel' | 'cmdline'>;
 
 /** A recipe read from a file, with every path resolved and checked to exist. */
 export interface LoadedRecipe {
