@@ -7,8 +7,8 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ERROR_CODES } from '../dist/index.js';
 import { buildAttestationCases } from '../dist/forge/index.js';
+import { ERROR_CODES } from '../dist/index.js';
 
 const out = fileURLToPath(new URL('../vectors/attestation/', import.meta.url));
 mkdirSync(out, { recursive: true });

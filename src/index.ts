@@ -88,7 +88,11 @@ export {
   renderWatchLine,
   verdictLine,
 } from './report/deployment.js';
-export { type DeploymentAuditInputs, recheckCommand, renderDeploymentAudit } from './report/deployment-audit.js';
+export {
+  type DeploymentAuditInputs,
+  recheckCommand,
+  renderDeploymentAudit,
+} from './report/deployment-audit.js';
 
 // measure: EIF codec and strict in-memory reader, PCR rules, signature section, eif_build writer (issue 3)
 export {
@@ -111,7 +115,12 @@ export {
   planEifSections,
 } from './measure/eif-writer.js';
 export { describeEif, formatNitroCli, formatPcrsLines, measurementsRecord } from './measure/format.js';
-export { type EifMetadata, eifBuildMetadata, parseEifMetadata, serdeJsonReserialize } from './measure/metadata.js';
+export {
+  type EifMetadata,
+  eifBuildMetadata,
+  parseEifMetadata,
+  serdeJsonReserialize,
+} from './measure/metadata.js';
 export {
   type EifParts,
   type EifPcrs,

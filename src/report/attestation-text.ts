@@ -72,7 +72,8 @@ export function verdictLine(report: VerificationReport): string {
 export function renderVerificationText(report: VerificationReport): string {
   const lines: string[] = [verdictLine(report), ''];
   const doc = report.document;
-  if (doc && !report.ok) lines.push('(the fields below are decoded as sent; the document was NOT verified)', '');
+  if (doc && !report.ok)
+    lines.push('(the fields below are decoded as sent; the document was NOT verified)', '');
   if (doc) {
     lines.push(field('module', doc.moduleId));
     lines.push(field('timestamp', `${iso(doc.timestamp)} (${doc.timestampMs} ms)`));

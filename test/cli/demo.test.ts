@@ -60,7 +60,10 @@ describe('demo', () => {
     expect(j.verification.timeSource).toBe('now');
     // The expected PCRs came from the demo's EIF, named with its digest and sections.
     expect(j.measuredFrom).toHaveLength(1);
-    expect(j.measuredFrom[0]).toMatchObject({ flag: '--eif', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(j.measuredFrom[0]).toMatchObject({
+      flag: '--eif',
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(j.measuredFrom[0].sections).toEqual([
       'kernel (32768 bytes)',
       'cmdline (117 bytes)',

@@ -7,13 +7,13 @@ import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { EnclaveVerifyError } from '../../errors.js';
 import { expectedPcrsFromEif } from '../../measure/node/parts.js';
-import { describeRebuild, expectedPcrsFromRecipe, rebuildJson } from '../../rebuild/node/expected.js';
 import {
   type ExpectedPcrs,
   mergeExpectedPcrs,
   normalizeExpectedPcrs,
   parseExpectedPcrs,
 } from '../../policy/expected-pcrs.js';
+import { describeRebuild, expectedPcrsFromRecipe, rebuildJson } from '../../rebuild/node/expected.js';
 import { toHex } from '../../util/bytes.js';
 import { sha256 } from '../../util/digest.js';
 import { cannotRead, readFileBytes } from '../args.js';

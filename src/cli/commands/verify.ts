@@ -9,7 +9,6 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EnclaveVerifyError } from '../../errors.js';
 import { expectedPcrsFromEif, expectedPcrsFromParts } from '../../measure/node/parts.js';
-import { describeRebuild, expectedPcrsFromRecipe, rebuildJson } from '../../rebuild/node/expected.js';
 import { decodeDocumentInput } from '../../parse/input.js';
 import { MAX_INPUT_BYTES } from '../../parse/limits.js';
 import {
@@ -18,6 +17,7 @@ import {
   normalizeExpectedPcrs,
   parseExpectedPcrs,
 } from '../../policy/expected-pcrs.js';
+import { describeRebuild, expectedPcrsFromRecipe, rebuildJson } from '../../rebuild/node/expected.js';
 import { verificationJson } from '../../report/attestation-json.js';
 import { renderVerificationText } from '../../report/attestation-text.js';
 import { ByteChunks, fromBase64, fromHex, utf8 } from '../../util/bytes.js';

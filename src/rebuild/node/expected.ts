@@ -13,8 +13,8 @@ import { EnclaveVerifyError } from '../../errors.js';
 import { type ExpectedPcrMap, expectedPcrsFromParts } from '../../measure/node/parts.js';
 import { toHex, utf8 } from '../../util/bytes.js';
 import { CAUTION_CMDLINE } from '../caution.js';
-import { readRecipeFile } from './recipe-file.js';
 import { rebuildCaution } from './rebuild.js';
+import { readRecipeFile } from './recipe-file.js';
 
 /** One source of a rebuild, pinned by digest. */
 export interface RebuildInput {
