@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 
+const COMMANDS = [
+  'verify',
+  'inspect',
+  'measure',
+  'pcr',
+  'build-eif',
+  'rebuild',
+  'ramdisk',
+  'deployment',
+  'demo',
+  'ui',
+  'vectors',
+];
 const NITRO = new URL('../../../shared/vectors/nitro/', import.meta.url).pathname;
 
 describe('enclave-verify dispatch', () => {
@@ -14,36 +27,12 @@ describe('enclave-verify dispatch', () => {
   it('lists every command on --help and exits 0', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
-    for (const name of [
-      'verify',
-      'inspect',
-      'measure',
-      'pcr',
-      'build-eif',
-      'rebuild',
-      'ramdisk',
-      'deployment',
-      'demo',
-      'ui',
-      'vectors',
-    ]) {
+    for (const name of COMMANDS) {
       expect(r.stdout).toMatch(new RegExp(`^  ${name} +\\S`, 'm'));
     }
   });
 
-  it.each([
-    'verify',
-    'inspect',
-    'measure',
-    'pcr',
-    'build-eif',
-    'rebuild',
-    'ramdisk',
-    'deployment',
-    'demo',
-    'ui',
-    'vectors',
-  ])('%s refuses an unknown flag with ERR_USAGE and exit 2', async (name) => {
+  it.each(COMMANDS)('%s refuses an unknown flag with ERR_USAGE and exit 2', async (name) => {
     const r = await runCli([name, '--no-such-flag']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^enclave-verify: ERR_USAGE: .*--no-such-flag/);

@@ -16,6 +16,9 @@ let dir: string;
 let flagForm: { pcrs: Record<string, string>; cpioGz: { sha256: string; size: number }; entries: number };
 
 const cli = (argv: string[]) => runCli(argv, { cwd: dir });
+/** `verify DOC --root root.pem --rebuild RECIPE --at document ...extra`, the audit form these tests use. */
+const verifyAtDocument = (doc: string, recipe: string, ...extra: string[]) =>
+  cli(['verify', doc, '--root', 'root.pem', '--rebuild', recipe, '--at', 'document', ...extra]);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ev-verify-rebuild-'));
@@ -48,17 +51,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('verify --rebuild RECIPE', () => {
   test('verified; the JSON names every input with its exact SHA-256 and the rebuilt ramdisk', async () => {
-    const r = await cli([
-      'verify',
-      'doc.b64',
-      '--root',
-      'root.pem',
-      '--rebuild',
-      'recipe.json',
-      '--at',
-      'document',
-      '--json',
-    ]);
+    const r = await verifyAtDocument('doc.b64', 'recipe.json', '--json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
@@ -90,16 +83,7 @@ describe('verify --rebuild RECIPE', () => {
   });
 
   test('human report says the expected PCRs were rebuilt from sources', async () => {
-    const r = await cli([
-      'verify',
-      'doc.b64',
-      '--root',
-      'root.pem',
-      '--rebuild',
-      'recipe.json',
-      '--at',
-      'document',
-    ]);
+    const r = await verifyAtDocument('doc.b64', 'recipe.json');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('expected PCRs rebuilt from sources (recipe caution):');
     expect(r.stdout).toContain(
@@ -116,17 +100,7 @@ describe('verify --rebuild RECIPE', () => {
       join(dir, 'recipe-b.json'),
       JSON.stringify({ recipe: 'caution', app: 'app.tar', overlays: ['enclaveos-b.tar'], kernel: 'bzImage' }),
     );
-    const r = await cli([
-      'verify',
-      'doc.b64',
-      '--root',
-      'root.pem',
-      '--rebuild',
-      'recipe-b.json',
-      '--at',
-      'document',
-      '--json',
-    ]);
+    const r = await verifyAtDocument('doc.b64', 'recipe-b.json', '--json');
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ ok: false, code: 'ERR_PCR_MISMATCH' });
@@ -134,17 +108,7 @@ describe('verify --rebuild RECIPE', () => {
   });
 
   test('another kernel in the document: ERR_PCR_MISMATCH', async () => {
-    const r = await cli([
-      'verify',
-      'other.b64',
-      '--root',
-      'root.pem',
-      '--rebuild',
-      'recipe.json',
-      '--at',
-      'document',
-      '--json',
-    ]);
+    const r = await verifyAtDocument('other.b64', 'recipe.json', '--json');
     expect([r.code, JSON.parse(r.stdout).code]).toEqual([1, 'ERR_PCR_MISMATCH']);
   });
 
@@ -217,16 +181,7 @@ describe('verify --rebuild leaves nothing behind', () => {
     const saved = process.env.TMPDIR;
     process.env.TMPDIR = scratch; // os.tmpdir() reads it at each call
     try {
-      const ok = await cli([
-        'verify',
-        'doc.b64',
-        '--root',
-        'root.pem',
-        '--rebuild',
-        'recipe.json',
-        '--at',
-        'document',
-      ]);
+      const ok = await verifyAtDocument('doc.b64', 'recipe.json');
       expect(ok.code).toBe(0);
       writeFileSync(join(dir, 'garbage.tar'), 'x'.repeat(1024));
       writeFileSync(
@@ -272,16 +227,7 @@ describe('rebuild --recipe-file', () => {
     expect(JSON.parse(readFileSync(join(dir, 'fromfile/recipe.json'), 'utf8'))).toEqual(used);
     // The flag form wrote the same recipe, and verifying against it rebuilds the same PCRs.
     expect(JSON.parse(readFileSync(join(dir, 'flags/recipe.json'), 'utf8'))).toEqual(used);
-    const v = await cli([
-      'verify',
-      'doc.b64',
-      '--root',
-      'root.pem',
-      '--rebuild',
-      'flags/recipe.json',
-      '--at',
-      'document',
-    ]);
+    const v = await verifyAtDocument('doc.b64', 'flags/recipe.json');
     expect(v.code).toBe(0);
   });
 
