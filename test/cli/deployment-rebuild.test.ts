@@ -23,6 +23,9 @@ let pcrs: Record<string, string>;
 let rootfsSha: string;
 
 const cli = (argv: string[]) => runCli(argv, { cwd: dir });
+/** `deployment <origin> --root root.pem --ca tls.pem ...extra` against the test server. */
+const deploymentCheck = (...extra: string[]) =>
+  cli(['deployment', origin, '--root', 'root.pem', '--ca', 'tls.pem', ...extra]);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ev-deployment-rebuild-'));
@@ -71,17 +74,7 @@ afterAll(async () => {
 
 describe('deployment --rebuild RECIPE', () => {
   test('passes; the JSON says rebuilt from sources and pins every input by SHA-256', async () => {
-    const r = await cli([
-      'deployment',
-      origin,
-      '--root',
-      'root.pem',
-      '--ca',
-      'tls.pem',
-      '--rebuild',
-      'recipe.json',
-      '--json',
-    ]);
+    const r = await deploymentCheck('--rebuild', 'recipe.json', '--json');
     expect(r.code, r.stdout).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.ok).toBe(true);
@@ -105,17 +98,7 @@ describe('deployment --rebuild RECIPE', () => {
   });
 
   test('one overlay byte differs: exit 1, ERR_PCR_MISMATCH', async () => {
-    const r = await cli([
-      'deployment',
-      origin,
-      '--root',
-      'root.pem',
-      '--ca',
-      'tls.pem',
-      '--rebuild',
-      'recipe-b.json',
-      '--json',
-    ]);
+    const r = await deploymentCheck('--rebuild', 'recipe-b.json', '--json');
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, code: 'ERR_PCR_MISMATCH' });
   });
@@ -125,34 +108,13 @@ describe('deployment --rebuild RECIPE', () => {
       join(dir, 'bad.json'),
       JSON.stringify({ recipe: 'caution', app: 'app.tar', kernal: 'bzImage' }),
     );
-    const r = await cli([
-      'deployment',
-      origin,
-      '--root',
-      'root.pem',
-      '--ca',
-      'tls.pem',
-      '--rebuild',
-      'bad.json',
-      '--json',
-    ]);
+    const r = await deploymentCheck('--rebuild', 'bad.json', '--json');
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, code: 'ERR_USAGE' });
   });
 
   test('--report: the record lists the rebuilt inputs and its re-check command rebuilds from the recipe', async () => {
-    const r = await cli([
-      'deployment',
-      origin,
-      '--root',
-      'root.pem',
-      '--ca',
-      'tls.pem',
-      '--rebuild',
-      'recipe.json',
-      '--report',
-      'audit.md',
-    ]);
+    const r = await deploymentCheck('--rebuild', 'recipe.json', '--report', 'audit.md');
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('expected PCRs rebuilt from sources (recipe caution):');
     const md = await readFile(join(dir, 'audit.md'), 'utf8');
