@@ -1,0 +1,69 @@
+// The installed launcher (bin/enclave-verify.js over the compiled dist/) when its reader goes away
+// early, as with `enclave-verify verify doc | head`: no stack trace, and the exit code still
+// carries the verdict; a command that would run on (`--watch`) stops with 141.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
+const NITRO = fileURLToPath(new URL('../../../shared/vectors/nitro/valid/', import.meta.url));
+
+beforeAll(() => {
+  // `npm ci` builds dist/ (the prepare step); build it here only when it is missing.
+  if (!existsSync(`${PROJECT}dist/cli/main.js`)) {
+    try {
+      execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: PROJECT, stdio: 'ignore' });
+    } catch {
+      // tsc still emits when another stage has a type error; the assertions below decide.
+    }
+  }
+}, 180_000);
+
+/** Run the launcher with its stdout pipe closed before it writes anything. */
+function runWithClosedStdout(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/enclave-verify.js', ...args], {
+      cwd: PROJECT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+describe('bin/enclave-verify.js with a closed stdout', () => {
+  it('keeps exit 0 for a verified document and prints nothing on stderr', async () => {
+    const r = await runWithClosedStdout([
+      'verify',
+      `${NITRO}anjuna_2021-03-17_prod.cbor`,
+      '--at',
+      'document',
+    ]);
+    expect(r).toEqual({ code: 0, stderr: '' });
+  });
+
+  it('keeps exit 1 for a rejected document (expired at the current time)', async () => {
+    const r = await runWithClosedStdout(['verify', `${NITRO}anjuna_2021-03-17_prod.cbor`, '--json']);
+    expect(r).toEqual({ code: 1, stderr: '' });
+  });
+
+  it('stops `deployment --watch` with 141 instead of probing for no reader', async () => {
+    const server = createServer((_req, res) => res.end('not json'));
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const r = await runWithClosedStdout(['deployment', `http://127.0.0.1:${port}`, '--watch', '50ms']);
+      expect(r).toEqual({ code: 141, stderr: '' });
+    } finally {
+      server.close();
+    }
+  }, 30_000);
+});
