@@ -44,7 +44,7 @@ export function verdictLine(probe: DeploymentProbe): string {
   const pcrs = probe.verification?.pcrs.filter((r) => r.match !== undefined).length ?? 0;
   const what =
     pcrs > 0
-      ? `runs the expected enclave image (${pcrs} PCR${pcrs === 1 ? '' : 's'} match)`
+      ? `runs the expected enclave image (${pcrs} ${pcrs === 1 ? 'PCR matches' : 'PCRs match'})`
       : 'is a genuine enclave, but NO expected PCRs were given, so WHICH code it runs was not checked';
   const tls = probe.tlsBinding?.status;
   const tail =

@@ -124,6 +124,23 @@ describe('one check', () => {
     expect(md).toContain('There is no document to re-check.');
   });
 
+  test('one expected PCR: the verdict says "1 PCR matches"', async () => {
+    const c = capture(dir);
+    const argv = [
+      demo.origin,
+      '--root',
+      'root.pem',
+      '--ca',
+      'tls.pem',
+      '--pcr',
+      `0=${toHex(demo.image.pcrs.pcr0)}`,
+    ];
+    expect(await run(argv, c.ctx)).toBe(0);
+    expect(c.out().split('\n')[0]).toBe(
+      `VERIFIED: ${demo.origin}/attestation runs the expected enclave image (1 PCR matches); TLS channel bound to it; chain to a root YOU supplied, NOT the AWS Nitro root`,
+    );
+  });
+
   test('a rejected check: exit 1, REJECTED verdict with the code, error on stderr', async () => {
     const c = capture(dir);
     const argv = [demo.origin, '--root', 'root.pem', '--ca', 'tls.pem', '--pcr', `0=${'ab'.repeat(48)}`];
