@@ -29,12 +29,15 @@ options:
                      it with --report so the record's re-check command finds its files
   --json             print the deployment report as one JSON object
   --report FILE      also write the Markdown audit record
+  --help             show this help
 
 misbehaviour (to see each check fail):
   --bad-nonce        sign a different nonce than the one asked for   (ERR_NONCE_MISMATCH)
   --stale            date documents an hour in the past              (ERR_STALE)
   --wrong-certfp     attest another TLS certificate than the served  (ERR_TLS_BINDING)
   --debug-pcrs       report PCR0..2 as zeros, like a debug enclave   (ERR_DEBUG_MODE)
+
+Exit codes (those of the deployment check): 0 verified, 1 rejected, 2 usage or input error.
 `;
 
 /** Files a client needs to check the demo enclave. */

@@ -49,8 +49,9 @@ output:
   --watch INTERVAL        re-verify every INTERVAL (e.g. 30s, 5m); one line per probe
   --count N               with --watch, stop after N probes
   --fail-fast             with --watch, stop with exit 1 at the first failure
+  --help                  show this help
 
-DURATION: a number with ms, s, m or h (e.g. 500ms, 30s, 5m); a bare number is seconds.
+DURATION: a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m); a bare number is seconds.
 Exit codes: 0 verified, 1 rejected, 2 usage or input error.
 `;
 

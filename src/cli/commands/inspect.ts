@@ -17,6 +17,7 @@ Decode an attestation document WITHOUT verifying it and print its fields and cer
 JSON ("unverified": true). The fields may be forged: use 'enclave-verify verify' to check them.
 Input: raw CBOR, base64, hex, or endpoint JSON {"document": "<base64>"}; '-' reads stdin.
 The output is always JSON; --json is accepted for symmetry with the other commands.
+--help shows this help.
 
 exit codes: 0 decoded, 1 malformed document, 2 usage or input error
 `;

@@ -34,7 +34,8 @@ options:
   --no-progress              never draw the progress bar (drawn on a TTY for files of 64 MiB and more)
   --help                     show this help
 
-Exit codes: 0 measured, 1 the image's signature does not verify, 2 unusable input.
+Exit codes: 0 measured, 1 the image is malformed (ERR_EIF_*) or its signature does not verify,
+2 unusable input (usage, unreadable file).
 `;
 
 const FORMATS = ['human', 'json', 'nitro-cli', 'describe-eif', 'pcrs'] as const;

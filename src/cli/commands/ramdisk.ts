@@ -27,11 +27,14 @@ extract  unpack to a new directory (modes, owners when root, mtimes, links, fifo
 diff     entries that differ between two ramdisks (exit 1 when they differ)
 
 options:
-  --index N   which ramdisk of an EIF (0 = first); ls lists all by default, others need it
-              when the EIF has several (default: the last, the application's)
+  --index N   which ramdisk of an EIF (0 = first); without it ls lists every ramdisk, extract
+              and diff take the last one (the application's)
   --out PATH  extract destination: a directory, or a file ending in .tar
   --json      one JSON object on stdout
   --help      show this help
+
+Exit codes: 0 done (diff: identical), 1 the ramdisks differ or an archive or EIF is malformed,
+2 usage or input error.
 `;
 
 const usage = (message: string) => usageError('ramdisk', message);

@@ -80,7 +80,9 @@ options:
   --clock-skew DURATION tolerance for documents dated in the future (default 60s)
   --allow-debug         accept debug-mode enclaves (PCR0..2 zero); never in production
   --json                print one JSON object { ok, code?, message?, document, checks, ... }
+  --help                show this help
 
+DURATION: a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m); a bare number is seconds.
 exit codes: 0 verified, 1 rejected, 2 usage or input error
 `;
 
