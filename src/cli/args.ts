@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { EnclaveVerifyError } from '../errors.js';
+import { loadTrustedRoots } from '../trust/roots.js';
 
 /**
  * The `ERR_USAGE` error of `enclave-verify <command>`, pointing at its help.
@@ -102,6 +103,29 @@ export async function readFileBytes(path: string, what: string): Promise<Uint8Ar
   } catch (cause) {
     throw cannotRead(what, cause);
   }
+}
+
+/**
+ * The bytes of a `--root` file, PEM or DER, read as bytes (a DER file is not text) and parsed now,
+ * so a wrong file is named in the error instead of failing later inside the chain check.
+ *
+ * @example
+ * ```ts
+ * options.trustedRoots = [await readRootFile(resolve(ctx.cwd, arg), arg)];
+ * ```
+ */
+export async function readRootFile(path: string, arg: string): Promise<Uint8Array> {
+  const bytes = await readFileBytes(path, `--root ${arg}`);
+  try {
+    await loadTrustedRoots([bytes]);
+  } catch (e) {
+    if (!(e instanceof EnclaveVerifyError)) throw e;
+    throw new EnclaveVerifyError(e.code, `--root ${arg}: ${e.message}`, {
+      cause: e,
+      ...(e.details ? { details: { ...e.details } } : {}),
+    });
+  }
+  return bytes;
 }
 
 /**

@@ -14,6 +14,7 @@ import { run as verify } from '../../src/cli/commands/verify.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { main } from '../../src/cli/main.js';
 import { type DemoEnclave, startDemoEnclave } from '../../src/deployment/demo/enclave.js';
+import { pemToDer } from '../../src/trust/roots.js';
 import { fromBase64, toHex } from '../../src/util/bytes.js';
 import { sha256 } from '../../src/util/digest.js';
 import { captureContext } from '../support/cli.js';
@@ -122,6 +123,22 @@ describe('one check', () => {
     expect(md).toContain('| Error code | `ERR_HTTP` |');
     expect(md).toContain('No document was received.');
     expect(md).toContain('There is no document to re-check.');
+  });
+
+  test('--root takes a DER file; a file that is no certificate is named, exit 2, before any request', async () => {
+    await writeFile(join(dir, 'root.der'), pemToDer(demo.rootPem)[0]!);
+    const c = capture(dir);
+    expect(
+      await run([demo.origin, '--root', 'root.der', '--ca', 'tls.pem', '--eif', 'demo.eif'], c.ctx),
+    ).toBe(0);
+    expect(c.out()).toMatch(/^VERIFIED: /);
+    await expect(run([demo.origin, '--root', 'tls.pem', '--ca', 'tls.pem'], capture(dir).ctx)).resolves.toBe(
+      1,
+    );
+    await expect(run([demo.origin, '--root', 'demo.eif'], capture(dir).ctx)).rejects.toMatchObject({
+      code: 'ERR_INPUT_FORMAT',
+      message: '--root demo.eif: a trusted root is neither DER (starting 0x30) nor PEM text',
+    });
   });
 
   test('one expected PCR: the verdict says "1 PCR matches"', async () => {

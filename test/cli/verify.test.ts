@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { createTestPki, issueAttestation } from '../../src/forge/index.js';
+import { pemToDer } from '../../src/trust/roots.js';
 import { toBase64, toHex, utf8 } from '../../src/util/bytes.js';
 import { CAUTION, cli, NITRO } from './verify-support.js';
 
@@ -160,6 +161,23 @@ describe('enclave-verify verify', () => {
     );
     const untrusted = await cli(['verify', 'doc.b64', '--json'], { cwd: dir });
     expect(JSON.parse(untrusted.stdout).code).toBe('ERR_CHAIN_UNTRUSTED');
+  });
+
+  test('--root takes a DER file too; a file that is no certificate is named, exit 2, no report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ev-verify-'));
+    const pki = await createTestPki();
+    writeFileSync(join(dir, 'root.der'), pemToDer(pki.rootPem)[0]!);
+    writeFileSync(join(dir, 'notes.txt'), 'not a certificate\n');
+    writeFileSync(join(dir, 'doc.b64'), toBase64(await issueAttestation(pki, {})));
+    const r = await cli(['verify', 'doc.b64', '--root', 'root.der', '--max-age', '1m'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/^VERIFIED: signed through a chain to a root YOU supplied/);
+    const bad = await cli(['verify', 'doc.b64', '--root', 'notes.txt'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toBe(
+      'enclave-verify: ERR_INPUT_FORMAT: --root notes.txt: a trusted root is neither DER (starting 0x30) nor PEM text\n',
+    );
   });
 
   test.each([

@@ -16,7 +16,7 @@ import {
 import { describeRebuild, expectedPcrsFromRecipe, rebuildJson } from '../../rebuild/node/expected.js';
 import { toHex } from '../../util/bytes.js';
 import { sha256 } from '../../util/digest.js';
-import { cannotRead, readFileBytes } from '../args.js';
+import { cannotRead, readFileBytes, readRootFile } from '../args.js';
 
 /** Raw flag values. */
 export interface ExpectationFlags {
@@ -32,7 +32,7 @@ export interface ExpectationFlags {
 
 /** Options for the verifier, and a description of where each came from. */
 export interface LoadedExpectations {
-  options: { expectedPcrs?: ExpectedPcrs; trustedRoots?: string[] };
+  options: { expectedPcrs?: ExpectedPcrs; trustedRoots?: Uint8Array[] };
   /** One line per input, with file SHA-256s so an audit record pins them. */
   describe: string[];
   /** Files read, resolved, for the re-check command line. */
@@ -143,11 +143,11 @@ export async function loadExpectations(flags: ExpectationFlags, cwd: string): Pr
       ...rebuildJson(rebuilt),
     });
   }
-  const trustedRoots: string[] = [];
+  const trustedRoots: Uint8Array[] = [];
   for (const r of flags.root ?? []) {
     const path = resolve(cwd, r);
-    const bytes = await read(path, '--root');
-    trustedRoots.push(new TextDecoder().decode(bytes));
+    const bytes = await readRootFile(path, r);
+    trustedRoots.push(bytes);
     describe.push(await fileLine('--root', path, bytes));
   }
   if (trustedRoots.length === 0) describe.push('root: embedded AWS Nitro Enclaves Root G1 (pinned)');

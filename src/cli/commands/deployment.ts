@@ -33,7 +33,7 @@ expectations (as in \`verify\`):
   --rebuild RECIPE        expect the PCR0/1/2 rebuilt from sources: Caution's ramdisk rebuilt byte
                           for byte from the recipe's app and overlays, measured with its kernel and
                           cmdline (RECIPE: JSON as written by \`rebuild\`; see \`verify --help\`)
-  --root PEM              trust this root instead of the AWS Nitro root (repeatable)
+  --root FILE             trust this root (PEM or DER) instead of the AWS Nitro root (repeatable)
   --allow-debug           accept a debug-mode enclave (PCR0..2 all zeros)
   --max-age DURATION      largest accepted age of the document (default 5m)
   --require-tls-binding   fail unless the TLS binding was checked and passed

@@ -22,7 +22,7 @@ import { verificationJson } from '../../report/attestation-json.js';
 import { renderVerificationText } from '../../report/attestation-text.js';
 import { ByteChunks, fromBase64, fromHex, utf8 } from '../../util/bytes.js';
 import { checkAttestation, type VerifyOptions } from '../../verify.js';
-import { cannotRead, parseDurationFlag, readFileText } from '../args.js';
+import { cannotRead, parseDurationFlag, readFileText, readRootFile } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
 
@@ -58,7 +58,7 @@ Nitro root, COSE ES384 signature, debug mode, then the expectations you give.
 The input may be raw CBOR, base64, hex, or endpoint JSON {"document": "<base64>"}; '-' reads stdin.
 
 options:
-  --root PEM            trust this root instead of the AWS root (repeatable; for test PKIs)
+  --root FILE           trust this root (PEM or DER) instead of the AWS root (repeatable; test PKIs)
   --at ISO|now|document verification time (default now; 'document' = the document's own timestamp,
                         for audits of past evidence)
   --pcr N=HEX           expected PCR value (repeatable; several values for one N = any of them)
@@ -287,7 +287,7 @@ export async function verifyOptionsFromFlags(
   if (sources.length > 0) options.expectedPcrs = mergeExpectedPcrs(...sources.map((s) => s.pcrs));
   const roots = (values.root as string[] | undefined) ?? [];
   if (roots.length > 0)
-    options.trustedRoots = await Promise.all(roots.map((r) => readText(r, '--root', ctx)));
+    options.trustedRoots = await Promise.all(roots.map((r) => readRootFile(resolve(ctx.cwd, r), r)));
   const at = parseAt(values.at as string | undefined);
   if (at !== undefined) options.currentDate = at;
   if (values.nonce !== undefined)
