@@ -189,6 +189,7 @@ describe('enclave-verify verify', () => {
     [['verify', ANJUNA, '--max-age', 'soon'], 'ERR_USAGE'],
     [['verify', ANJUNA, '--target', 'x'], 'ERR_USAGE'],
     [['verify', 'missing.cbor'], 'ERR_IO'],
+    [['verify', ANJUNA, '--nonce', 'file:missing.bin'], 'ERR_IO'],
     [['verify', 'manifest.json'], 'ERR_INPUT_FORMAT'],
   ])('%j exits 2 with %s', async (argv, code) => {
     const r = await cli(argv);

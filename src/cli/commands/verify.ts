@@ -22,7 +22,7 @@ import { verificationJson } from '../../report/attestation-json.js';
 import { renderVerificationText } from '../../report/attestation-text.js';
 import { ByteChunks, fromBase64, fromHex, utf8 } from '../../util/bytes.js';
 import { checkAttestation, type VerifyOptions } from '../../verify.js';
-import { cannotRead, parseDurationFlag, readFileText, readRootFile } from '../args.js';
+import { cannotRead, parseDurationFlag, readFileBytes, readFileText, readRootFile } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
 
@@ -149,12 +149,13 @@ export async function parseBytesFlag(value: string, flag: string, ctx: CliContex
       case 'text':
         return utf8(rest);
       case 'file':
-        return new Uint8Array(await readFile(resolve(ctx.cwd, rest)));
+        return await readFileBytes(resolve(ctx.cwd, rest), `${flag} ${value}`);
       default:
         throw usage(`${flag} must be HEX, base64:B64, text:STRING or file:PATH`);
     }
   } catch (e) {
-    if (e instanceof EnclaveVerifyError && e.code === 'ERR_USAGE') throw e;
+    // A file that cannot be read is ERR_IO, as for every other file named on the command line.
+    if (e instanceof EnclaveVerifyError && (e.code === 'ERR_USAGE' || e.code === 'ERR_IO')) throw e;
     throw usage(`${flag} '${value.slice(0, 24)}' is not valid: ${(e as Error).message}`);
   }
 }
