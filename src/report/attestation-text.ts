@@ -72,8 +72,17 @@ export function verdictLine(report: VerificationReport): string {
 export function renderVerificationText(report: VerificationReport): string {
   const lines: string[] = [verdictLine(report), ''];
   const doc = report.document;
-  if (doc && !report.ok)
-    lines.push('(the fields below are decoded as sent; the document was NOT verified)', '');
+  if (doc && !report.ok) {
+    // Trust steps stop at the first failure, so a passed signature check means the chain held too:
+    // then the fields are what the enclave signed, and only the expectations failed.
+    const signed = report.checks.some((c) => c.name === 'signature' && c.ok);
+    lines.push(
+      signed
+        ? '(chain and signature verify, so the fields below are as the enclave signed them; the checks marked FAIL are not met)'
+        : '(the fields below are decoded as sent; the document was NOT verified)',
+      '',
+    );
+  }
   if (doc) {
     lines.push(field('module', doc.moduleId));
     lines.push(field('timestamp', `${iso(doc.timestamp)} (${doc.timestampMs} ms)`));

@@ -28,6 +28,21 @@ describe('enclave-verify verify', () => {
     expect(r.stdout).toMatch(/ok {3}chain\.validity/);
   });
 
+  test('a rejection says whether the fields are authentic: signed (policy failed) or NOT verified', async () => {
+    const pcr = await cli(['verify', ANJUNA, '--at', 'document', '--pcr', `0=${'ab'.repeat(48)}`]);
+    expect(pcr.code).toBe(1);
+    expect(pcr.stdout.split('\n').slice(0, 3)).toEqual([
+      'REJECTED ERR_PCR_MISMATCH: PCR0 differs from the expected values: the enclave does not run the expected image (compare the PCR table; rebuild or update the expectation)',
+      '',
+      '(chain and signature verify, so the fields below are as the enclave signed them; the checks marked FAIL are not met)',
+    ]);
+    const expired = await cli(['verify', ANJUNA]);
+    expect(expired.code).toBe(1);
+    expect(expired.stdout.split('\n')[2]).toBe(
+      '(the fields below are decoded as sent; the document was NOT verified)',
+    );
+  });
+
   test('--json prints exactly one object with ok, document and checks', async () => {
     const r = await cli(['verify', ANJUNA, '--at', 'document', '--json']);
     expect(r.code).toBe(0);
