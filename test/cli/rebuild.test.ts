@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as ramdisk } from '../../src/cli/commands/ramdisk.js';
@@ -198,6 +198,45 @@ describe('enclave-verify rebuild / ramdisk against the real pipeline', () => {
     expect(JSON.parse(fromEif.out).ramdisks[0].entries).toEqual(JSON.parse(fromGz.out).ramdisks[0].entries);
     const diff = await cli(['ramdisk', 'diff', 'out-doc/enclave.eif', 'ref.cpio'], dir);
     expect([diff.code, diff.out]).toEqual([0, 'identical\n']);
+  });
+
+  it('--expect-pcrs takes a canary config with --target; without it, fails before rebuilding', async () => {
+    const expected = pcrsFromParts({ kernel, cmdline: CAUTION_CMDLINE, ramdisks: [refGz] });
+    const canary = (pcr0: string) => ({
+      id: pcr0 === toHex(expected.pcr0) ? 'this' : 'other',
+      expected_pcrs: { '0': pcr0 },
+    });
+    writeFileSync(
+      `${dir}/canary.json`,
+      JSON.stringify({ version: 0, targets: [canary(toHex(expected.pcr0)), canary('ab'.repeat(48))] }),
+    );
+    const base = [
+      'rebuild',
+      '--recipe',
+      'caution',
+      '--app',
+      'app.tar',
+      '--overlay',
+      'ov1.tar',
+      '--overlay',
+      'ov2.tar',
+    ];
+    const args = [...base, '--kernel', 'bzImage', '--expect-pcrs', 'canary.json', '--json'];
+    const none = await cli([...args, '--out', 'canary-none'], dir);
+    expect(none.code).toBe(2);
+    expect(JSON.parse(none.out)).toMatchObject({ ok: false, code: 'ERR_EXPECTED_PCRS_FORMAT' });
+    expect(existsSync(`${dir}/canary-none`)).toBe(false);
+    const match = await cli([...args, '--target', 'this', '--out', 'canary-this'], dir);
+    expect(match.code).toBe(0);
+    expect(JSON.parse(match.out).expected).toEqual({
+      source: 'canary.json (target this)',
+      checks: [{ pcr: 0, expected: [toHex(expected.pcr0)], actual: toHex(expected.pcr0), ok: true }],
+    });
+    const other = await cli([...args, '--target', 'other', '--out', 'canary-other'], dir);
+    expect(other.code).toBe(1);
+    expect((await cli([...base, '--target', 'this', '--out', 'x'], dir)).err).toMatch(
+      /^enclave-verify: ERR_USAGE: --target needs --expect-pcrs FILE/,
+    );
   });
 
   it('refuses bad usage and unsafe archives with the right codes', async () => {

@@ -10,7 +10,7 @@ import { formatNitroCli, formatPcrsLines } from '../../measure/format.js';
 import type { EifPcrs } from '../../measure/pcr.js';
 import { decodeAttestation } from '../../parse/document.js';
 import { decodeDocumentInput } from '../../parse/input.js';
-import { parseExpectedPcrs } from '../../policy/expected-pcrs.js';
+import { type ExpectedPcrs, parseExpectedPcrs } from '../../policy/expected-pcrs.js';
 import { type AppFormat, type CautionRebuildResult, rebuildCaution } from '../../rebuild/node/rebuild.js';
 import { type RecipeJson, readRecipeFile, recipeJsonFor } from '../../rebuild/node/recipe-file.js';
 import type { RamdiskDiff } from '../../rebuild/ramdisk.js';
@@ -48,6 +48,7 @@ options:
   --build-time T         EIF metadata build time (not measured; default now)
   --out DIR              output directory (created)
   --expect-pcrs FILE     compare PCRs with a file (nitro-cli JSON, eif_build .pcrs, PCRn: lines, canary)
+  --target ID            target of a canary config given to --expect-pcrs
   --expect DOC           compare PCRs with an attestation document (decoded, NOT verified: use verify)
   --reference FILE       compare the archive with a reference rootfs.cpio[.gz] or EIF, entry by entry
   --format F             human (default), json, nitro-cli, pcrs
@@ -166,11 +167,12 @@ export const run: Command = async (argv, ctx) => {
           'build-time': { type: 'string' },
           out: { type: 'string' },
           'expect-pcrs': { type: 'string' },
+          target: { type: 'string' },
           expect: { type: 'string' },
           reference: { type: 'string' },
           format: { type: 'string' },
           json: { type: 'boolean' },
-          help: { type: 'boolean' },
+          help: { type: 'boolean', short: 'h' },
         },
       },
       usage,
@@ -219,6 +221,8 @@ export const run: Command = async (argv, ctx) => {
     }
     if (!values.out) throw usage('--out is required');
     if (values['expect-pcrs'] && values.expect) throw usage('give --expect-pcrs or --expect, not both');
+    if (values.target !== undefined && !values['expect-pcrs'])
+      throw usage('--target needs --expect-pcrs FILE (a canary config)');
     if (
       (values['expect-pcrs'] || values.expect || format === 'nitro-cli' || format === 'pcrs') &&
       !recipe.kernel
@@ -228,6 +232,24 @@ export const run: Command = async (argv, ctx) => {
           ? 'PCRs need the kernel: add "kernel": "bzImage" to the recipe file'
           : 'PCRs need the kernel: add --kernel bzImage',
       );
+    }
+    // What the PCRs are compared with is read before rebuilding, so a wrong file (or a canary
+    // config without --target) fails at once, not after a rebuild of a large image.
+    let expected: ExpectedPcrs | undefined;
+    let expectSource: string | undefined;
+    if (values['expect-pcrs'] || values.expect) {
+      const file = at((values['expect-pcrs'] ?? values.expect)!);
+      const bytes = await readFileBytes(file, `'${file}'`);
+      if (values['expect-pcrs']) {
+        const target = values.target;
+        expected = parseExpectedPcrs(new TextDecoder().decode(bytes), target === undefined ? {} : { target });
+        expectSource =
+          target === undefined ? values['expect-pcrs'] : `${values['expect-pcrs']} (target ${target})`;
+      } else {
+        const doc = decodeAttestation(decodeDocumentInput(bytes));
+        expected = new Map([...doc.pcrs].map(([k, v]) => [k, [v]] as [number, Uint8Array[]]));
+        expectSource = `${values.expect}, decoded without verification`;
+      }
     }
     const outDir = at(values.out);
     const result = await rebuildCaution({
@@ -256,21 +278,8 @@ export const run: Command = async (argv, ctx) => {
       }
     }
 
-    let checks: PcrCheck[] | undefined;
-    let expectSource: string | undefined;
-    if (result.eif && (values['expect-pcrs'] || values.expect)) {
-      const file = at((values['expect-pcrs'] ?? values.expect)!);
-      const bytes = await readFileBytes(file, `'${file}'`);
-      if (values['expect-pcrs']) {
-        checks = comparePcrs(result.eif.pcrs, parseExpectedPcrs(new TextDecoder().decode(bytes)));
-        expectSource = values['expect-pcrs'];
-      } else {
-        const doc = decodeAttestation(decodeDocumentInput(bytes));
-        const expected = new Map([...doc.pcrs].map(([k, v]) => [k, [v]] as [number, Uint8Array[]]));
-        checks = comparePcrs(result.eif.pcrs, expected);
-        expectSource = `${values.expect}, decoded without verification`;
-      }
-    }
+    const checks: PcrCheck[] | undefined =
+      result.eif && expected ? comparePcrs(result.eif.pcrs, expected) : undefined;
     const pcrsOk = checks ? checks.every((c) => c.ok) : true;
     const referenceOk = result.reference ? result.reference.cpioIdentical : true;
     const ok = pcrsOk && referenceOk;
