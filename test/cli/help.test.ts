@@ -35,5 +35,6 @@ describe('--help lists every accepted flag', () => {
     expect(r.stderr).toBe('');
     const missing = flags.filter((f) => !new RegExp(`(^|[\\s\`(\\[|])--${f}\\b`, 'm').test(r.stdout));
     expect(missing).toEqual([]);
+    expect(await runCli([command, '-h'])).toEqual(r);
   });
 });

@@ -75,7 +75,7 @@ export const run: Command = async (argv, ctx) => {
           out: { type: 'string' },
           index: { type: 'string' },
           json: { type: 'boolean' },
-          help: { type: 'boolean' },
+          help: { type: 'boolean', short: 'h' },
         },
       },
       usage,
