@@ -145,9 +145,11 @@ export async function verifyDocument(
     ];
     const expectedCount = report.pcrs.filter((r) => r.expected.length > 0).length;
     lines.push(
-      expectedCount > 0
-        ? `All ${expectedCount} expected PCRs match.`
-        : 'No expected PCRs were given: this proves the document is genuine, not WHICH code runs.',
+      expectedCount === 1
+        ? 'The expected PCR matches.'
+        : expectedCount > 1
+          ? `All ${expectedCount} expected PCRs match.`
+          : 'No expected PCRs were given: this proves the document is genuine, not WHICH code runs.',
     );
     if (probe) lines.push('The document carries the fresh nonce this page sent and is recent.');
     if (report.debug)

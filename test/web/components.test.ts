@@ -1,8 +1,11 @@
 // Pure helpers of the page's components (the DOM parts are exercised in Chromium by page.test.ts).
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseExpectedPcrs } from '../../src/index.js';
 import { axisPercent, utcText } from '../../src/web/components/chain.js';
 import { durationText, printableText } from '../../src/web/components/details.js';
 import { pcrRowState } from '../../src/web/components/pcr-table.js';
+import { verifyDocument } from '../../src/web/verifier.js';
 
 const at = new Date('2025-01-01T00:00:00Z');
 const later = (ms: number) => new Date(at.getTime() + ms);
@@ -52,5 +55,28 @@ describe('PCR rows', () => {
     expect(pcrRowState({ index: 0, actual: 'ab', expected: ['cd'], match: false })).toBe('mismatch');
     expect(pcrRowState({ index: 9, expected: ['cd'], match: false })).toBe('missing');
     expect(pcrRowState({ index: 3, actual: 'ab', expected: [] })).toBe('unchecked');
+  });
+});
+
+describe('verdict lines', () => {
+  const NITRO = new URL('../../../shared/vectors/nitro/valid/', import.meta.url);
+  const PCR0 =
+    '2d151586641b790f3b1b92b8f89678c3aa86e73dd97969c892124be9d2b7fdc62b58a55cd9ee8216f6f5689cebf590ad';
+  const PCR1 =
+    '72d70b1f599a4af7213e2d243e4212a3643ebb4990b78b5218680f6fdec94185721c44e2b6858a452ca0523be521dbf6';
+
+  it('count the expected PCRs in words that agree with the number', async () => {
+    const bytes = new Uint8Array(readFileSync(new URL('anjuna_2021-03-17_prod.cbor', NITRO)));
+    const line = async (text: string) => {
+      const outcome = await verifyDocument(bytes, {
+        at: 'document',
+        expected: parseExpectedPcrs(text),
+        allowDebug: false,
+        trustedRoots: undefined,
+      });
+      return outcome.verdict.lines?.[1];
+    };
+    expect(await line(`PCR0: ${PCR0}`)).toBe('The expected PCR matches.');
+    expect(await line(`PCR0: ${PCR0}\nPCR1: ${PCR1}`)).toBe('All 2 expected PCRs match.');
   });
 });
