@@ -104,7 +104,8 @@ export function renderVerificationText(report: VerificationReport): string {
       let j = i;
       while (unusedZero(row) && j + 1 < report.pcrs.length && unusedZero(report.pcrs[j + 1]!)) j++;
       if (j > i + 1) {
-        lines.push(`  ${`${row.index}-${report.pcrs[j]!.index}`.padStart(5)}        (all zero)`);
+        // In the value column, like the rows around it.
+        lines.push(`${`  ${String(row.index).padStart(2)}-${report.pcrs[j]!.index}`.padEnd(11)} (all zero)`);
         i = j;
         continue;
       }

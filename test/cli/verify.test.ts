@@ -24,6 +24,9 @@ describe('enclave-verify verify', () => {
     expect(r.stdout).toContain('module      i-078824548edcf6519-enc01784234ec227b58');
     expect(r.stdout).toContain("checked at  2021-03-17T22:01:55.685Z (the document's own timestamp");
     expect(r.stdout).toContain(`   0 match  ${anjuna.pcr0}`);
+    // Runs of unused zero PCRs collapse to one line, its text in the value column.
+    expect(r.stdout).toContain('\n   4        8a4d049b');
+    expect(r.stdout).toContain('\n   5-15     (all zero)\n');
     expect(r.stdout).toContain('  root         CN=aws.nitro-enclaves, OU=AWS, O=Amazon, C=US');
     expect(r.stdout).toMatch(/ok {3}chain\.validity/);
   });
