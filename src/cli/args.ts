@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { EnclaveVerifyError } from '../errors.js';
+import { pemCertificateToDer } from '../measure/certificate.js';
 import { loadTrustedRoots } from '../trust/roots.js';
 
 /**
@@ -126,6 +127,33 @@ export async function readRootFile(path: string, arg: string): Promise<Uint8Arra
     });
   }
   return bytes;
+}
+
+/**
+ * The DER of a `--signing-certificate` file, checked now: a file that is not a PEM X.509
+ * certificate is the user's input error (`ERR_INPUT_FORMAT`, exit 2, naming the file), not a
+ * damaged EIF signature, which is what the same check means inside an image.
+ *
+ * @example
+ * ```ts
+ * const der = await readSigningCertificate(resolve(ctx.cwd, arg), arg);
+ * ```
+ */
+export async function readSigningCertificate(path: string, arg: string): Promise<Uint8Array> {
+  const bytes = await readFileBytes(path, `--signing-certificate ${arg}`);
+  try {
+    return pemCertificateToDer(bytes);
+  } catch (e) {
+    if (!(e instanceof EnclaveVerifyError)) throw e;
+    const problem = e.message
+      .replace(/^signing certificate: /, '')
+      .replace(/; rebuild the signed EIF.*$/, '');
+    throw new EnclaveVerifyError(
+      'ERR_INPUT_FORMAT',
+      `--signing-certificate ${arg}: ${problem}; give the signer's X.509 certificate in PEM`,
+      { cause: e },
+    );
+  }
 }
 
 /**

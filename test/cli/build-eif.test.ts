@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -48,6 +48,25 @@ describe('enclave-verify build-eif', () => {
     const official = readFileSync(new URL(`${c.case}/out.eif`, OFFICIAL));
     const mine = readFileSync(output);
     expect(mine.subarray(548, 9945).equals(official.subarray(548, 9945))).toBe(true);
+  });
+
+  test('a --signing-certificate that is not a PEM certificate: ERR_INPUT_FORMAT, exit 2, nothing written', async () => {
+    const dir = new URL('signed-p384/', OFFICIAL).pathname;
+    const output = join(out, 'not-written.eif');
+    const argv = ['--kernel', 'kernel', '--cmdline', 'x', '--ramdisk', 'ramdisk0', '--output', output];
+    const r = await runCommand(
+      run,
+      [...argv, '--signing-certificate', 'kernel', '--private-key', 'signing-key.pem', '--json'],
+      dir,
+    );
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ok: false,
+      code: 'ERR_INPUT_FORMAT',
+      message:
+        '--signing-certificate kernel: no PEM "CERTIFICATE" block found; give the signer\'s X.509 certificate in PEM',
+    });
+    expect(existsSync(output)).toBe(false);
   });
 
   test('a private key that does not match the certificate is refused', async () => {

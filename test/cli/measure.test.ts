@@ -129,6 +129,15 @@ describe('enclave-verify measure', () => {
     expect(JSON.parse(r.stdout).Measurements).toEqual(c.pcrs);
   });
 
+  test('from parts, a --signing-certificate that is not a PEM certificate is an input error (exit 2)', async () => {
+    const c = byName('signed-p384');
+    const argv = ['--kernel', 'kernel', '--cmdline', c.cmdline, '--ramdisk', 'ramdisk0'];
+    const r = await runCommand(run, [...argv, '--signing-certificate', 'ramdisk0', '--json'], dirOf(c));
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, code: 'ERR_INPUT_FORMAT', class: 'input' });
+    expect(JSON.parse(r.stdout).message).toMatch(/^--signing-certificate ramdisk0: /);
+  });
+
   test('from parts --json reports sizes', async () => {
     const c = byName('three-ramdisks-named');
     const r = await runCommand(

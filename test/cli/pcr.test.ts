@@ -40,6 +40,15 @@ describe('enclave-verify pcr', () => {
       expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, code: 'ERR_USAGE' });
     },
   );
+  test('a --signing-certificate that is not a PEM certificate: ERR_INPUT_FORMAT naming it, exit 2', async () => {
+    const r = await runCommand(run, ['--signing-certificate', 'kernel'], signed);
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'enclave-verify: ERR_INPUT_FORMAT: --signing-certificate kernel: no PEM "CERTIFICATE" block found; give the signer\'s X.509 certificate in PEM\n',
+    });
+  });
   test('unreadable input', async () => {
     const r = await runCommand(run, ['--input', 'nope', '--json'], signed);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, code: 'ERR_IO' });

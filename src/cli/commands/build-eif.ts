@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { formatNitroCli, measurementsRecord } from '../../measure/format.js';
 import { writeEifFile } from '../../measure/node/write-file.js';
-import { parseFlags, usageError } from '../args.js';
+import { parseFlags, readSigningCertificate, usageError } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT, reportError } from '../context.js';
 
@@ -73,6 +73,8 @@ export const run: Command = async (argv, ctx) => {
     const arch = values.arch ?? 'x86_64';
     if (arch !== 'x86_64' && arch !== 'aarch64') throw usage(`--arch must be x86_64 or aarch64, not ${arch}`);
     const path = (p: string) => resolve(ctx.cwd, p);
+    const cert = values['signing-certificate'];
+    if (cert !== undefined) await readSigningCertificate(path(cert), cert);
     const written = await writeEifFile({
       kernel: path(values.kernel!),
       cmdline: values.cmdline!,

@@ -10,7 +10,7 @@ import { measureEifFile } from '../../measure/node/measure-file.js';
 import { type MeasuredImage, measureEifParts } from '../../measure/node/parts.js';
 import { progressBar } from '../../measure/node/progress.js';
 import { decodeUtf8, toHex } from '../../util/bytes.js';
-import { cannotRead, outputFormat, parseFlags, usageError } from '../args.js';
+import { cannotRead, outputFormat, parseFlags, readSigningCertificate, usageError } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, reportError } from '../context.js';
 
@@ -191,6 +191,8 @@ export const run: Command = async (argv, ctx) => {
       }
       if (format === 'describe-eif')
         throw usage('--format describe-eif describes an EIF file; parts have no header, CRC or metadata');
+      const cert = values['signing-certificate'];
+      if (cert !== undefined) await readSigningCertificate(resolve(ctx.cwd, cert), cert);
       m = await measureEifParts({
         kernel: resolve(ctx.cwd, values.kernel),
         cmdline: values.cmdline,

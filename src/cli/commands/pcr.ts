@@ -6,10 +6,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
-import { pemCertificateToDer } from '../../measure/certificate.js';
 import { extendPcr, pcrOfBytes, pcrOfString } from '../../measure/pcr.js';
 import { toHex } from '../../util/bytes.js';
-import { cannotRead, outputFormat, parseFlags, readFileBytes, usageError } from '../args.js';
+import { cannotRead, outputFormat, parseFlags, readSigningCertificate, usageError } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT, reportError } from '../context.js';
 
@@ -73,8 +72,8 @@ export const run: Command = async (argv, ctx) => {
     if (kind === 'string') pcr = pcrOfString(values.string!);
     else if (kind === 'input') pcr = extendPcr(await sha384OfFile(resolve(ctx.cwd, values.input!)));
     else {
-      const path = resolve(ctx.cwd, values['signing-certificate']!);
-      pcr = pcrOfBytes(pemCertificateToDer(await readFileBytes(path, path)));
+      const arg = values['signing-certificate']!;
+      pcr = pcrOfBytes(await readSigningCertificate(resolve(ctx.cwd, arg), arg));
     }
     if (format === 'json') ctx.stdout.write(`${JSON.stringify({ ok: true, from: kind, PCR: toHex(pcr) })}\n`);
     else if (format === 'nitro-cli') ctx.stdout.write(`${JSON.stringify({ PCR: toHex(pcr) }, null, 2)}\n`);
