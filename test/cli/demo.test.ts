@@ -4,6 +4,7 @@
  * that a separate `deployment` run can verify with the files it wrote.
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -93,6 +94,27 @@ describe('demo', () => {
     stop.abort();
     expect(await serving).toBe(0);
     expect(c.out()).toContain('Stopped after issuing 1 document(s).');
+  });
+
+  test('--serve on a port in use: ERR_IO, exit 2, and no temporary directory left behind', async () => {
+    const busy = createServer();
+    await new Promise<void>((ok) => busy.listen(0, '127.0.0.1', ok));
+    const tmp = await mkdtemp(join(dir, 'tmp-'));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp; // os.tmpdir() reads it at each call
+    try {
+      const c = capture(dir);
+      const port = String((busy.address() as AddressInfo).port);
+      expect(await main(['demo', '--serve', '--port', port], c.ctx)).toBe(2);
+      expect(c.err()).toBe(
+        `enclave-verify: ERR_IO: cannot listen on 127.0.0.1:${port} (EADDRINUSE); choose another --port\n`,
+      );
+      expect(await readdir(tmp)).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      busy.close();
+    }
   });
 
   test('usage errors exit 2', async () => {

@@ -179,14 +179,15 @@ async function serve(
   dirFlag: string | undefined,
   stop: AbortSignal | undefined,
 ): Promise<number> {
-  const dir = dirFlag ? resolve(ctx.cwd, dirFlag) : await mkdtemp(join(tmpdir(), 'enclave-verify-demo-'));
-  // A long-running demo must not see its certificates expire under it.
+  // A long-running demo must not see its certificates expire under it. Started before the
+  // temporary directory is made, so a port already in use leaves nothing behind.
   const demo = await startDemoEnclave({
     misbehave,
     ...(port !== undefined ? { port } : {}),
     lifetimeMs: 7 * 24 * 3_600_000,
   });
   try {
+    const dir = dirFlag ? resolve(ctx.cwd, dirFlag) : await mkdtemp(join(tmpdir(), 'enclave-verify-demo-'));
     const files = await writeDemoFiles(demo, dir);
     ctx.stdout.write(describeDemo(demo, files));
     const on = Object.entries(misbehave).filter(([, v]) => v);
