@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { createTestPki, issueAttestation } from '../../src/forge/index.js';
 import { pemToDer } from '../../src/trust/roots.js';
 import { toBase64, toHex, utf8 } from '../../src/util/bytes.js';
@@ -14,6 +14,10 @@ const manifest = JSON.parse(readFileSync(new URL('manifest.json', NITRO), 'utf8'
 const anjuna = manifest.find((m) => m.file === ANJUNA)!;
 const evidence = JSON.parse(readFileSync(new URL('evidence-v0-vector.json', CAUTION), 'utf8'));
 const cautionDir = new URL('.', CAUTION).pathname;
+
+// One temporary directory for the file, removed afterwards.
+const work = mkdtempSync(join(tmpdir(), 'ev-verify-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('enclave-verify verify', () => {
   test('a real document at its own time: verdict first, module, time source, PCR table, chain', async () => {
@@ -165,7 +169,7 @@ describe('enclave-verify verify', () => {
   });
 
   test('--root trusts a test PKI; the verdict says the root is not AWS', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ev-verify-'));
+    const dir = mkdtempSync(join(work, 'case-'));
     const pki = await createTestPki();
     writeFileSync(join(dir, 'root.pem'), pki.rootPem);
     writeFileSync(join(dir, 'doc.b64'), toBase64(await issueAttestation(pki, { userData: utf8('hi') })));
@@ -182,7 +186,7 @@ describe('enclave-verify verify', () => {
   });
 
   test('--root takes a DER file too; a file that is no certificate is named, exit 2, no report', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ev-verify-'));
+    const dir = mkdtempSync(join(work, 'case-'));
     const pki = await createTestPki();
     writeFileSync(join(dir, 'root.der'), pemToDer(pki.rootPem)[0]!);
     writeFileSync(join(dir, 'notes.txt'), 'not a certificate\n');
