@@ -239,6 +239,27 @@ describe('enclave-verify rebuild / ramdisk against the real pipeline', () => {
     );
   });
 
+  it('a run without --kernel removes the enclave.eif an earlier run left in the same --out', async () => {
+    const base = [
+      'rebuild',
+      '--recipe',
+      'caution',
+      '--app',
+      'app.tar',
+      '--overlay',
+      'ov1.tar',
+      '--out',
+      'same',
+    ];
+    expect((await cli([...base, '--kernel', 'bzImage'], dir)).code).toBe(0);
+    expect(existsSync(`${dir}/same/enclave.eif`)).toBe(true);
+    const again = await cli([...base, '--json'], dir);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.out).eif).toBeUndefined();
+    expect(existsSync(`${dir}/same/enclave.eif`)).toBe(false);
+    expect(existsSync(`${dir}/same/rootfs.cpio.gz`)).toBe(true);
+  });
+
   it('refuses bad usage and unsafe archives with the right codes', async () => {
     const help = await cli(['rebuild', '--help'], dir);
     expect([help.code, help.out.startsWith('usage: enclave-verify rebuild')]).toEqual([0, true]);

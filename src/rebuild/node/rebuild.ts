@@ -6,7 +6,16 @@
  */
 
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { EnclaveVerifyError } from '../../errors.js';
 import { writeEifFile } from '../../measure/node/write-file.js';
@@ -187,6 +196,9 @@ export async function rebuildCaution(o: CautionRebuildOptions): Promise<CautionR
         ...(o.buildTime ? { buildTime: o.buildTime } : {}),
       });
       result.eif = { path: eifPath, size: written.size, cmdline, pcrs: written.pcrs };
+    } else {
+      // An EIF an earlier run left here would sit next to a ramdisk it does not contain.
+      rmSync(join(o.outDir, 'enclave.eif'), { force: true });
     }
     if (o.reference) {
       const refs = await ramdisksFromFile(o.reference);
