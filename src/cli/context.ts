@@ -2,6 +2,7 @@
  * What a CLI command may touch: its arguments and streams. Commands receive this instead of
  * reaching for `process` so tests can run them in-process and capture their output.
  */
+import { printable } from '../deployment/response.js';
 import { EnclaveVerifyError } from '../errors.js';
 
 /** Streams and environment of one CLI invocation. */
@@ -68,7 +69,8 @@ export function reportError(ctx: CliContext, error: unknown, json: boolean): num
           },
         );
   if (json) ctx.stdout.write(`${JSON.stringify({ ok: false, ...e.toJSON() })}\n`);
-  else ctx.stderr.write(`enclave-verify: ${e.code}: ${e.message}\n`);
+  // Messages quote archive names and document fields: no control characters to the terminal.
+  else ctx.stderr.write(`enclave-verify: ${e.code}: ${printable(e.message)}\n`);
   if (!(error instanceof EnclaveVerifyError) && ctx.env.ENCLAVE_VERIFY_DEBUG) {
     ctx.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
   }

@@ -3,6 +3,7 @@
  * where the time came from, PCR table, chain), then each check. Plain text, no colour codes, so
  * it reads the same in a terminal, a log file and an audit record.
  */
+import { printable } from '../deployment/response.js';
 import { AWS_NITRO_ROOT_G1_SHA256 } from '../trust/aws-root.js';
 import { toHex } from '../util/bytes.js';
 import type { TimeSource, VerificationReport } from '../verify.js';
@@ -125,5 +126,7 @@ export function renderVerificationText(report: VerificationReport): string {
   }
   lines.push('', 'checks');
   for (const c of report.checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(18)} ${c.detail}`);
-  return `${lines.join('\n')}\n`;
+  // Fields come from the document, which may be forged: control characters in them (a newline,
+  // terminal escapes) must not add lines or rewrite the verdict on the user's terminal.
+  return `${lines.map(printable).join('\n')}\n`;
 }

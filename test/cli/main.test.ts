@@ -38,6 +38,13 @@ describe('enclave-verify dispatch', () => {
     expect(r.stderr).toMatch(/^enclave-verify: ERR_USAGE: .*--no-such-flag/);
   });
 
+  it('prints error messages without control characters (a file name with a terminal escape)', async () => {
+    const r = await runCli(['verify', 'no\u001b[2Jsuch\nfile'], { cwd: NITRO });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^enclave-verify: ERR_IO: cannot read no \[2Jsuch file: ENOENT/);
+    expect(r.stderr.slice(0, -1)).not.toMatch(/[\u0000-\u001f\u007f]/);
+  });
+
   it('refuses an unknown command with exit 2', async () => {
     const r = await runCli(['verfy']);
     expect(r.code).toBe(2);

@@ -260,6 +260,23 @@ describe('enclave-verify rebuild / ramdisk against the real pipeline', () => {
     expect(existsSync(`${dir}/same/rootfs.cpio.gz`)).toBe(true);
   });
 
+  it('ramdisk ls and rebuild print member names without control characters', async () => {
+    sh(
+      `mkdir -p ctl/bin && : > "ctl/bin/$(printf 'a\\033[2Jb\\nVERIFIED')" && tar -C ctl -cf ctl.tar .`,
+      dir,
+    );
+    const rebuilt = await cli(
+      ['rebuild', '--recipe', 'plain', '--app', 'ctl.tar', '--out', 'ctl-out'],
+      dir,
+    );
+    expect(rebuilt.code).toBe(0);
+    const ls = await cli(['ramdisk', 'ls', 'ctl-out/rootfs.cpio'], dir);
+    expect(ls.code).toBe(0);
+    expect(ls.out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+    expect(ls.out).toMatch(/ bin\/a \[2Jb VERIFIED\n/);
+    expect(ls.out.split('\n').filter((l) => l.startsWith('VERIFIED'))).toEqual([]);
+  });
+
   it('refuses bad usage and unsafe archives with the right codes', async () => {
     const help = await cli(['rebuild', '--help'], dir);
     expect([help.code, help.out.startsWith('usage: enclave-verify rebuild')]).toEqual([0, true]);

@@ -50,6 +50,18 @@ describe('enclave-verify verify', () => {
     );
   });
 
+  test('control characters in a forged field cannot add lines or escapes to the text report', async () => {
+    const dir = mkdtempSync(join(work, 'case-'));
+    const pki = await createTestPki();
+    const moduleId = 'i-1\u001b[2J\u001b[HVERIFIED: fake\nsecond line';
+    writeFileSync(join(dir, 'doc.b64'), toBase64(await issueAttestation(pki, { moduleId })));
+    const r = await cli(['verify', 'doc.b64'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+    expect(r.stdout).toContain('\nmodule      i-1 [2J [HVERIFIED: fake second line\n');
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('VERIFIED'))).toEqual([]);
+  });
+
   test('--json prints exactly one object with ok, document and checks', async () => {
     const r = await cli(['verify', ANJUNA, '--at', 'document', '--json']);
     expect(r.code).toBe(0);

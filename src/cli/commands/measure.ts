@@ -4,6 +4,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { printable } from '../../deployment/response.js';
 import type { EifMeasurement } from '../../measure/eif-reader.js';
 import { describeEif, formatNitroCli, formatPcrsLines, measurementsRecord } from '../../measure/format.js';
 import { measureEifFile } from '../../measure/node/measure-file.js';
@@ -82,7 +83,8 @@ function human(m: MeasuredImage): string {
   }
   const rec = measurementsRecord(m.pcrs);
   for (const k of ['PCR0', 'PCR1', 'PCR2', 'PCR8']) if (rec[k]) lines.push(`${k} ${rec[k]}`);
-  return `${lines.join('\n')}\n`;
+  // Metadata and certificate names come from the image: no control characters to the terminal.
+  return `${lines.map(printable).join('\n')}\n`;
 }
 
 function json(m: MeasuredImage): Record<string, unknown> {

@@ -5,6 +5,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { printable } from '../../deployment/response.js';
 import { EnclaveVerifyError } from '../../errors.js';
 import { readCpio } from '../../rebuild/cpio.js';
 import { treeFromCpio } from '../../rebuild/load.js';
@@ -53,7 +54,8 @@ function row(e: RamdiskListing): string {
   let tail = e.path;
   if (e.target !== undefined) tail += ` -> ${e.target}`;
   if (e.dataIn !== undefined && e.dataIn !== e.path) tail += ` (hard link, data in ${e.dataIn})`;
-  return `${e.type.padEnd(7)} ${e.mode} ${`${e.uid}:${e.gid}`.padEnd(9)} ${size.padStart(10)} ${(e.sha256 ?? '-').padEnd(64)} ${tail}`;
+  // Names and link targets are the archive's bytes: no control characters to the terminal.
+  return `${e.type.padEnd(7)} ${e.mode} ${`${e.uid}:${e.gid}`.padEnd(9)} ${size.padStart(10)} ${(e.sha256 ?? '-').padEnd(64)} ${printable(tail)}`;
 }
 
 /**
@@ -98,7 +100,7 @@ export const run: Command = async (argv, ctx) => {
         ctx.stdout.write(`${JSON.stringify({ ok: true, file: files[0], ramdisks: listed })}\n`);
       } else {
         for (const l of listed) {
-          if (listed.length > 1) ctx.stdout.write(`# ${l.ramdisk}\n`);
+          if (listed.length > 1) ctx.stdout.write(`# ${printable(l.ramdisk)}\n`);
           for (const e of l.entries) ctx.stdout.write(`${row(e)}\n`);
         }
       }
@@ -145,7 +147,7 @@ export const run: Command = async (argv, ctx) => {
               : d.change === 'added'
                 ? 'only in the first'
                 : 'only in the second';
-          ctx.stdout.write(`  ${d.path}: ${what}\n`);
+          ctx.stdout.write(`  ${printable(`${d.path}: ${what}`)}\n`);
         }
         if (diff.orderDiffers) ctx.stdout.write('  same entries, different order\n');
         if (diff.layoutOnly) ctx.stdout.write('  same entries and contents; header layout differs\n');

@@ -5,6 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { printable } from '../../deployment/response.js';
 import { EnclaveVerifyError } from '../../errors.js';
 import { formatNitroCli, formatPcrsLines } from '../../measure/format.js';
 import type { EifPcrs } from '../../measure/pcr.js';
@@ -137,7 +138,8 @@ function human(
     );
     lines.push(...describeDiff(ref.diff));
   }
-  return `${lines.join('\n')}\n`;
+  // Archive member names are the sources' bytes: no control characters to the terminal.
+  return `${lines.map(printable).join('\n')}\n`;
 }
 
 /**
