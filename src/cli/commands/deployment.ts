@@ -202,6 +202,8 @@ async function watch(
     last = probe;
     if (!probe.ok) failures++;
     ctx.stdout.write(w.json ? `${JSON.stringify(watchJson(probe))}\n` : `${renderWatchLine(probe)}\n`);
+    // The reader went away (`| head -3` closed the pipe): nobody sees further probes.
+    if (!ctx.stdout.writable) break;
   }
   if (failures === 0) return EXIT.VERIFIED;
   return last && !last.ok && w.failFast ? exitCodeFor(last.error) : EXIT.REJECTED;
