@@ -49,3 +49,8 @@ export async function runCli(argv: string[], options: CaptureOptions = {}): Prom
   const code = await main(argv, ctx);
   return { code, ...out };
 }
+
+/** The control characters in `text` other than newline, as code points (for terminal-safety checks). */
+export function controlCharacters(text: string): number[] {
+  return [...text].map((c) => c.codePointAt(0) ?? 0).filter((n) => (n < 0x20 && n !== 0x0a) || n === 0x7f);
+}
