@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { controlCharacters } from '../support/cli.js';
 import { cli, PROJECT } from './cli-support.js';
 
 const VERIFY =
@@ -117,6 +118,14 @@ describe('vectors run --command against our own CLI', () => {
     expect(all.code).toBe(1);
     expect(all.stdout).toMatch(/\n0 passed, 5 failed\n$/);
   }, 120_000);
+
+  it('prints what a foreign CLI answered without its control characters', async () => {
+    const liar = `node -e "console.log(JSON.stringify({{code:'E\\u001b[2JX'}}));process.exit(1)" {file}`;
+    const r = await cli(['run', 'vectors/', '--only', 'eif/malformed/bad-magic', '--command', `eif=${liar}`]);
+    expect(r.code).toBe(1);
+    expect(controlCharacters(r.stdout)).toEqual([]);
+    expect(r.stdout).toContain('E [2JX');
+  }, 60_000);
 
   it('skips cases whose options the template cannot pass, and reports an unusable command', async () => {
     const r = await cli([

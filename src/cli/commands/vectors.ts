@@ -3,6 +3,7 @@
  * with another implementation's CLI through `--command TEMPLATE` (see vectors/README.md for the
  * format and the command contract).
  */
+import { printable } from '../../deployment/response.js';
 import { EnclaveVerifyError } from '../../errors.js';
 import type { VectorKind } from '../../vectors/format.js';
 import { libraryExecutor } from '../../vectors/library.js';
@@ -60,7 +61,8 @@ function parseCommands(list: string[]): Map<VectorKind, CommandTemplate> {
 
 function line(r: CaseResult): string {
   const tag = r.status === 'pass' ? 'ok  ' : r.status === 'fail' ? 'FAIL' : 'skip';
-  return `${tag} ${r.id}${r.message ? `: ${r.message}` : ''}`;
+  // Messages quote what another implementation printed: no control characters to the terminal.
+  return printable(`${tag} ${r.id}${r.message ? `: ${r.message}` : ''}`);
 }
 
 /** The `vectors` command. @example await run(['run', 'vectors/'], ctx) */
