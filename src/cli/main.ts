@@ -56,7 +56,7 @@ function usage(): string {
     'commands:',
     ...lines,
     '',
-    'Run `enclave-verify <command> --help` for the options of one command.',
+    'Run `enclave-verify <command> --help` (or `enclave-verify help <command>`) for the options of one command.',
     'Exit codes: 0 verified, 1 rejected, 2 usage or input error.',
     '',
   ].join('\n');
@@ -71,6 +71,10 @@ function usage(): string {
  * ```
  */
 export async function main(argv: string[], ctx: CliContext): Promise<number> {
+  // `enclave-verify help verify` is `enclave-verify verify --help`.
+  if (argv[0] === 'help' && argv[1] !== undefined && Object.hasOwn(COMMANDS, argv[1])) {
+    return main([argv[1], '--help'], ctx);
+  }
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? ctx.stderr : ctx.stdout).write(usage());

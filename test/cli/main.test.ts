@@ -45,6 +45,12 @@ describe('enclave-verify dispatch', () => {
     expect(controlCharacters(r.stderr)).toEqual([]);
   });
 
+  it("`help <command>` prints that command's help", async () => {
+    const r = await runCli(['help', 'measure']);
+    expect(r).toEqual(await runCli(['measure', '--help']));
+    expect(r.stdout).toMatch(/^usage: enclave-verify measure/);
+  });
+
   it('refuses an unknown command with exit 2', async () => {
     const r = await runCli(['verfy']);
     expect(r.code).toBe(2);
