@@ -39,7 +39,8 @@ const TLS_WORDS = {
  */
 export function verdictLine(probe: DeploymentProbe): string {
   if (!probe.ok) {
-    return `REJECTED (${probe.error?.code ?? 'unknown'}): ${printable(probe.error?.message ?? 'the check failed')}`;
+    // The same shape as `verify`'s verdict, so scripts read both alike.
+    return `REJECTED ${probe.error?.code ?? 'ERR_UNKNOWN'}: ${printable(probe.error?.message ?? 'the check failed')}`;
   }
   const pcrs = probe.verification?.pcrs.filter((r) => r.match !== undefined).length ?? 0;
   const what =

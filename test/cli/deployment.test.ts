@@ -119,7 +119,7 @@ describe('one check', () => {
     const c = capture(dir);
     expect(await run(['http://127.0.0.1:1', '--report', 'failed.md', '--timeout', '2s'], c.ctx)).toBe(1);
     const md = await readFile(join(dir, 'failed.md'), 'utf8');
-    expect(md).toContain('**Verdict:** REJECTED (ERR_HTTP)');
+    expect(md).toContain('**Verdict:** REJECTED ERR_HTTP: ');
     expect(md).toContain('| Error code | `ERR_HTTP` |');
     expect(md).toContain('No document was received.');
     expect(md).toContain('There is no document to re-check.');
@@ -162,7 +162,9 @@ describe('one check', () => {
     const c = capture(dir);
     const argv = [demo.origin, '--root', 'root.pem', '--ca', 'tls.pem', '--pcr', `0=${'ab'.repeat(48)}`];
     expect(await run(argv, c.ctx)).toBe(1);
-    expect(c.out().split('\n')[0]).toMatch(/^REJECTED \(ERR_PCR_MISMATCH\): /);
+    expect(c.out().split('\n')[0]).toMatch(
+      /^REJECTED ERR_PCR_MISMATCH: PCR0 differs from the expected values/,
+    );
     expect(c.err()).toMatch(/^enclave-verify: ERR_PCR_MISMATCH: /);
   });
 
