@@ -141,6 +141,27 @@ describe('one check', () => {
     });
   });
 
+  test('--report in a directory that does not exist: ERR_IO before any request is sent', async () => {
+    let requests = 0;
+    const server = http.createServer((_req, res) => {
+      requests++;
+      res.end('{}');
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      await expect(run([url, '--report', 'no-such-dir/audit.md'], capture(dir).ctx)).rejects.toMatchObject({
+        code: 'ERR_IO',
+        message: expect.stringMatching(
+          /^cannot write the audit record .*no-such-dir\/audit\.md: ENOENT.*; choose a writable --report path$/,
+        ),
+      });
+      expect(requests).toBe(0);
+    } finally {
+      server.close();
+    }
+  });
+
   test('one expected PCR: the verdict says "1 PCR matches"', async () => {
     const c = capture(dir);
     const argv = [

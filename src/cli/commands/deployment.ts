@@ -2,8 +2,9 @@
  * `enclave-verify deployment <url>`: verify a running enclave through its attestation endpoint,
  * once (report) or on a schedule (`--watch`, one line per probe).
  */
-import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { constants } from 'node:fs';
+import { access, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { nodeTransport } from '../../deployment/node/transport.js';
 import type { DeploymentProbe, VerifyDeploymentOptions } from '../../deployment/verify-deployment.js';
 import { probeDeployment } from '../../deployment/verify-deployment.js';
@@ -167,19 +168,22 @@ export const run: Command = async (argv, ctx) => {
     return watch(url, options, { intervalMs, count, failFast: values['fail-fast'] ?? false, json }, ctx);
   }
 
+  const reportFile = values.report ? resolve(ctx.cwd, values.report) : undefined;
+  const cannotWrite = (cause: unknown) =>
+    new EnclaveVerifyError(
+      'ERR_IO',
+      `cannot write the audit record ${reportFile}: ${(cause as Error).message}; choose a writable --report path`,
+      { cause },
+    );
+  // A record that cannot be written is known before the request, not after it.
+  if (reportFile)
+    await access(dirname(reportFile), constants.W_OK).catch((cause) => Promise.reject(cannotWrite(cause)));
+
   const probe = await probeDeployment(url, options);
-  if (values.report) {
-    const file = resolve(ctx.cwd, values.report);
-    try {
-      await writeFile(file, renderDeploymentAudit(probe, inputs));
-    } catch (cause) {
-      throw new EnclaveVerifyError(
-        'ERR_IO',
-        `cannot write the audit record ${file}: ${(cause as Error).message}`,
-        { cause },
-      );
-    }
-  }
+  if (reportFile)
+    await writeFile(reportFile, renderDeploymentAudit(probe, inputs)).catch((cause) =>
+      Promise.reject(cannotWrite(cause)),
+    );
   if (json) ctx.stdout.write(`${JSON.stringify(deploymentJson(probe, inputs))}\n`);
   else {
     ctx.stdout.write(renderDeploymentText(probe, inputs));
