@@ -214,6 +214,12 @@ describe('one check', () => {
       const c = capture(dir);
       expect(await main(argv, c.ctx), argv.join(' ')).toBe(2);
     }
+    // A zero watch interval would probe back to back.
+    for (const interval of ['0s', '0ms', '0']) {
+      const c = capture(dir);
+      expect(await main(['deployment', demo.origin, '--watch', interval], c.ctx)).toBe(2);
+      expect(c.err()).toContain(`ERR_USAGE: --watch ${interval} is no interval: give e.g. 30s or 5m`);
+    }
   });
 
   test('--help', async () => {

@@ -159,6 +159,12 @@ export const run: Command = async (argv, ctx) => {
 
   if (values.watch) {
     const intervalMs = parseDuration(values.watch, '--watch');
+    // A zero interval would probe back to back, hammering the enclave.
+    if (intervalMs <= 0)
+      throw new EnclaveVerifyError(
+        'ERR_USAGE',
+        `--watch ${values.watch} is no interval: give e.g. 30s or 5m`,
+      );
     let count: number | undefined;
     if (values.count !== undefined) {
       count = Number(values.count);
