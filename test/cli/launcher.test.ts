@@ -1,28 +1,20 @@
 // The installed launcher (bin/enclave-verify.js over the compiled dist/) when its reader goes away
 // early, as with `enclave-verify verify doc | head`: no stack trace, the command runs to its end
 // (cleaning up) and its exit code still carries the verdict; `--watch` stops once nobody reads.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuiltCli } from '../support/dist.js';
 
 const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
 const NITRO = fileURLToPath(new URL('../../../shared/vectors/nitro/valid/', import.meta.url));
 
-beforeAll(() => {
-  // `npm ci` builds dist/ (the prepare step); build it here only when it is missing.
-  if (!existsSync(`${PROJECT}dist/cli/main.js`)) {
-    try {
-      execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: PROJECT, stdio: 'ignore' });
-    } catch {
-      // tsc still emits when another stage has a type error; the assertions below decide.
-    }
-  }
-}, 180_000);
+beforeAll(ensureBuiltCli, 180_000);
 
 /** Run the launcher with its stdout pipe closed before it writes anything. */
 function runWithClosedStdout(

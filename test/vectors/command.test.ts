@@ -4,10 +4,10 @@
 // each (`verify`, `measure`); ramdisk rebuilds and expected-PCR files have no single-command
 // equivalent in this CLI.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { controlCharacters } from '../support/cli.js';
+import { ensureBuiltCli } from '../support/dist.js';
 import { cli, PROJECT } from './cli-support.js';
 
 const VERIFY =
@@ -23,19 +23,7 @@ interface RunJson {
   results: { id: string; status: string; message?: string; actual: { result: string; code?: string } }[];
 }
 
-beforeAll(() => {
-  // CI runs `npm ci`, whose prepare step builds dist/; build it here only when it is missing.
-  if (!existsSync(new URL('dist/cli/commands/vectors.js', PROJECT))) {
-    try {
-      execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
-        cwd: fileURLToPath(PROJECT),
-        stdio: 'ignore',
-      });
-    } catch {
-      // tsc still emits when another stage has a type error; the assertions below decide.
-    }
-  }
-}, 180_000);
+beforeAll(ensureBuiltCli, 180_000);
 
 describe('the installed command', () => {
   it('`enclave-verify vectors run vectors/` passes', () => {
