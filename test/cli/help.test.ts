@@ -2,21 +2,7 @@
 // find an option. The accepted flags are read from each command's parseArgs options.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
-
-const COMMANDS = [
-  'verify',
-  'inspect',
-  'measure',
-  'pcr',
-  'build-eif',
-  'rebuild',
-  'ramdisk',
-  'deployment',
-  'demo',
-  'ui',
-  'vectors',
-];
+import { COMMANDS, runCli } from '../support/cli.js';
 
 function acceptedFlags(command: string): string[] {
   const source = readFileSync(new URL(`../../src/cli/commands/${command}.ts`, import.meta.url), 'utf8');

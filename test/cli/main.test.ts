@@ -1,19 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { controlCharacters, runCli } from '../support/cli.js';
+import { COMMANDS, controlCharacters, runCli } from '../support/cli.js';
 
-const COMMANDS = [
-  'verify',
-  'inspect',
-  'measure',
-  'pcr',
-  'build-eif',
-  'rebuild',
-  'ramdisk',
-  'deployment',
-  'demo',
-  'ui',
-  'vectors',
-];
 const NITRO = new URL('../../../shared/vectors/nitro/', import.meta.url).pathname;
 
 describe('enclave-verify dispatch', () => {

@@ -1,10 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run as ramdisk } from '../../src/cli/commands/ramdisk.js';
-import { run as rebuild } from '../../src/cli/commands/rebuild.js';
-import type { CliContext } from '../../src/cli/context.js';
 import { createTestPki, issueAttestation } from '../../src/forge/index.js';
 import { formatPcrsLines } from '../../src/measure/format.js';
 import { pcrsFromParts } from '../../src/measure/pcr.js';
@@ -12,27 +8,25 @@ import { CAUTION_CMDLINE } from '../../src/rebuild/caution.js';
 import { toHex } from '../../src/util/bytes.js';
 import { BUILD_INPUTS, REFERENCE_RECIPE } from '../rebuild/fixtures.js';
 import { sh, tempDir } from '../rebuild/oracle.js';
-import { controlCharacters } from '../support/cli.js';
+import { controlCharacters, runCli } from '../support/cli.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
+/** `enclave-verify ...args` in `cwd`, through the real dispatcher. */
 async function cli(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => {
-    out += c;
-  });
-  stderr.on('data', (c) => {
-    err += c;
-  });
-  const ctx: CliContext = { stdout, stderr, stdin: new PassThrough(), env: {}, cwd };
-  // vitest cannot follow main()'s computed import, so dispatch to the two commands directly
-  const [name, ...rest] = args;
-  const code = await (name === 'rebuild' ? rebuild : ramdisk)(rest, ctx);
-  return { code, out, err };
+  const r = await runCli(args, { cwd });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
+
+/** `rebuild --recipe caution --app app.tar` with these overlays, the start of most runs here. */
+const cautionRebuild = (...overlays: string[]) => [
+  'rebuild',
+  '--recipe',
+  'caution',
+  '--app',
+  'app.tar',
+  ...overlays.flatMap((o) => ['--overlay', o]),
+];
 
 describe('enclave-verify rebuild / ramdisk against the real pipeline', () => {
   let dir: string;
@@ -59,15 +53,7 @@ describe('enclave-verify rebuild / ramdisk against the real pipeline', () => {
   it('rebuilds rootfs.cpio, rootfs.cpio.gz and enclave.eif whose PCRs match the reference', async () => {
     const r = await cli(
       [
-        'rebuild',
-        '--recipe',
-        'caution',
-        '--app',
-        'app.tar',
-        '--overlay',
-        'ov1.tar',
-        '--overlay',
-        'ov2.tar',
+        ...cautionRebuild('ov1.tar', 'ov2.tar'),
         '--kernel',
         'bzImage',
         '--out',
@@ -104,17 +90,7 @@ describe('enclave-verify rebuild / ramdisk against the real pipeline', () => {
   it('reports the differing entries and exits 1 when the reference differs', async () => {
     sh('printf x >> ov2/manifest.json && tar --format=ustar -C ov2 -cf ov2b.tar manifest.json', dir);
     const r = await cli(
-      [
-        'rebuild',
-        '--recipe',
-        'caution',
-        '--app',
-        'app.tar',
-        '--overlay',
-        'ov1.tar',
-        '--overlay',
-        'ov2b.tar',
-      ].concat(['--out', 'out2', '--reference', 'ref.cpio.gz']),
+      [...cautionRebuild('ov1.tar', 'ov2b.tar'), '--out', 'out2', '--reference', 'ref.cpio.gz'],
       dir,
     );
     expect(r.code).toBe(1);
@@ -176,17 +152,7 @@ describe('enclave-verify rebuild / ramdisk against the real pipeline', () => {
     });
     writeFileSync(`${dir}/good.cbor`, good);
     writeFileSync(`${dir}/bad.cbor`, bad);
-    const args = [
-      'rebuild',
-      '--recipe',
-      'caution',
-      '--app',
-      'app.tar',
-      '--overlay',
-      'ov1.tar',
-      '--overlay',
-      'ov2.tar',
-    ];
+    const args = cautionRebuild('ov1.tar', 'ov2.tar');
     const ok = await cli([...args, '--kernel', 'bzImage', '--out', 'out-doc', '--expect', 'good.cbor'], dir);
     expect(ok.code, ok.err).toBe(0);
     expect(ok.out).toContain('PCR0 matches');
@@ -211,17 +177,7 @@ describe('enclave-verify rebuild / ramdisk against the real pipeline', () => {
       `${dir}/canary.json`,
       JSON.stringify({ version: 0, targets: [canary(toHex(expected.pcr0)), canary('ab'.repeat(48))] }),
     );
-    const base = [
-      'rebuild',
-      '--recipe',
-      'caution',
-      '--app',
-      'app.tar',
-      '--overlay',
-      'ov1.tar',
-      '--overlay',
-      'ov2.tar',
-    ];
+    const base = cautionRebuild('ov1.tar', 'ov2.tar');
     const args = [...base, '--kernel', 'bzImage', '--expect-pcrs', 'canary.json', '--json'];
     const none = await cli([...args, '--out', 'canary-none'], dir);
     expect(none.code).toBe(2);
@@ -241,17 +197,7 @@ describe('enclave-verify rebuild / ramdisk against the real pipeline', () => {
   });
 
   it('a run without --kernel removes the enclave.eif an earlier run left in the same --out', async () => {
-    const base = [
-      'rebuild',
-      '--recipe',
-      'caution',
-      '--app',
-      'app.tar',
-      '--overlay',
-      'ov1.tar',
-      '--out',
-      'same',
-    ];
+    const base = [...cautionRebuild('ov1.tar'), '--out', 'same'];
     expect((await cli([...base, '--kernel', 'bzImage'], dir)).code).toBe(0);
     expect(existsSync(`${dir}/same/enclave.eif`)).toBe(true);
     const again = await cli([...base, '--json'], dir);

@@ -4,6 +4,24 @@ import { PassThrough, Writable } from 'node:stream';
 import type { CliContext } from '../../src/cli/context.js';
 import { main } from '../../src/cli/main.js';
 
+/**
+ * Every sub-command a user can type, written out here rather than read from src/cli/main.ts so
+ * that the dispatch and help tests notice a command that goes missing.
+ */
+export const COMMANDS = [
+  'verify',
+  'inspect',
+  'measure',
+  'pcr',
+  'build-eif',
+  'rebuild',
+  'ramdisk',
+  'deployment',
+  'demo',
+  'ui',
+  'vectors',
+] as const;
+
 export interface CliRun {
   code: number;
   stdout: string;
