@@ -24,7 +24,7 @@ const TARGET_CACHE_SPEEDUP = 4;
 const ROUNDS = 11;
 const ROUND_MS = 400;
 
-const dir = new URL('../../../shared/vectors/nitro/valid/', import.meta.url);
+const dir = new URL('../../vectors/real/nitro/valid/', import.meta.url);
 const docs = readdirSync(dir)
   .filter((f) => f.endsWith('.cbor'))
   .sort()

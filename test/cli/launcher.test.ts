@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuiltCli } from '../support/dist.js';
 
 const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
-const NITRO = fileURLToPath(new URL('../../../shared/vectors/nitro/valid/', import.meta.url));
+const NITRO = fileURLToPath(new URL('../../vectors/real/nitro/valid/', import.meta.url));
 
 beforeAll(ensureBuiltCli, 180_000);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, controlCharacters, runCli } from '../support/cli.js';
 
-const NITRO = new URL('../../../shared/vectors/nitro/', import.meta.url).pathname;
+const NITRO = new URL('../../vectors/real/nitro/', import.meta.url).pathname;
 
 describe('enclave-verify dispatch', () => {
   it('prints usage on stderr and exits 2 without a command', async () => {

@@ -2,8 +2,8 @@
 // Nitro vector folder unless told otherwise.
 import { type CliRun, runCli } from '../support/cli.js';
 
-export const NITRO = new URL('../../../shared/vectors/nitro/', import.meta.url);
-export const CAUTION = new URL('../../../shared/vectors/caution/', import.meta.url);
+export const NITRO = new URL('../../vectors/real/nitro/', import.meta.url);
+export const CAUTION = new URL('../../vectors/real/caution/', import.meta.url);
 
 export function cli(
   argv: string[],

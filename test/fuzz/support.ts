@@ -19,7 +19,7 @@ export const memory = () => {
   return { rss: m.rss, heapUsed: m.heapUsed };
 };
 
-export const SHARED = new URL('../../../shared/vectors/', import.meta.url);
+export const SHARED = new URL('../../vectors/real/', import.meta.url);
 export const shared = (rel: string) => new Uint8Array(readFileSync(new URL(rel, SHARED)));
 
 /** Print the figures (the tests' console output is the record CI keeps). */

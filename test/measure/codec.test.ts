@@ -16,7 +16,7 @@ import { decodeCbor, EIF_CBOR_LIMITS } from '../../src/parse/cbor.js';
 import { decodeUtf8, fromHex, toHex, utf8 } from '../../src/util/bytes.js';
 import { type Encodable, encodeCbor } from '../../src/util/cbor-encode.js';
 
-const VECTORS = new URL('../../../shared/vectors/eif/', import.meta.url);
+const VECTORS = new URL('../../vectors/real/eif/', import.meta.url);
 const pub = JSON.parse(readFileSync(new URL('public-vectors.json', VECTORS), 'utf8'));
 
 describe('public PCR values', () => {

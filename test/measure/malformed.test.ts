@@ -14,7 +14,7 @@ import { encodeSignatureSection } from '../../src/measure/signature.js';
 import { concatBytes, utf8 } from '../../src/util/bytes.js';
 import { crc32 } from '../../src/util/crc32.js';
 
-const OFFICIAL = new URL('../../../shared/vectors/eif/official/', import.meta.url);
+const OFFICIAL = new URL('../../vectors/real/eif/official/', import.meta.url);
 const base = new Uint8Array(readFileSync(new URL('nitro-two-ramdisks/out.eif', OFFICIAL)));
 const signedBase = new Uint8Array(readFileSync(new URL('signed-p384/out.eif', OFFICIAL)));
 const dir = mkdtempSync(join(tmpdir(), 'eif-malformed-'));

@@ -5,7 +5,7 @@ import { decodeAttestation, parseAttestation } from '../../src/parse/document.js
 import { decodeUtf8, toHex } from '../../src/util/bytes.js';
 import { verifyAttestation } from '../../src/verify.js';
 
-const NITRO = new URL('../../../shared/vectors/nitro/', import.meta.url);
+const NITRO = new URL('../../vectors/real/nitro/', import.meta.url);
 const read = (f: string) => new Uint8Array(readFileSync(new URL(f, NITRO)));
 
 describe('decodeAttestation (unverified)', () => {

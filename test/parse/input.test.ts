@@ -4,7 +4,7 @@ import { isEnclaveVerifyError } from '../../src/errors.js';
 import { decodeDocumentInput, detectDocumentInput } from '../../src/parse/input.js';
 import { toBase64, toHex, utf8 } from '../../src/util/bytes.js';
 
-const NITRO = new URL('../../../shared/vectors/nitro/', import.meta.url);
+const NITRO = new URL('../../vectors/real/nitro/', import.meta.url);
 const raw = new Uint8Array(readFileSync(new URL('valid/anjuna_2021-03-17_prod.cbor', NITRO)));
 
 describe('decodeDocumentInput', () => {

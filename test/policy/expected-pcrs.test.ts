@@ -10,7 +10,7 @@ import {
 import { toHex } from '../../src/util/bytes.js';
 import { codeOf } from '../support/errors.js';
 
-const CAUTION = new URL('../../../shared/vectors/caution/', import.meta.url);
+const CAUTION = new URL('../../vectors/real/caution/', import.meta.url);
 const sample = (f: string) => readFileSync(new URL(f, CAUTION), 'utf8');
 const asHex = (m: Map<number, Uint8Array[]>) => Object.fromEntries([...m].map(([i, v]) => [i, v.map(toHex)]));
 const A = 'aa'.repeat(48);

@@ -2,7 +2,7 @@
 // listed in ../shared/vectors/eif/official/expected.json.
 import { readFileSync } from 'node:fs';
 
-export const OFFICIAL = new URL('../../../shared/vectors/eif/official/', import.meta.url);
+export const OFFICIAL = new URL('../../vectors/real/eif/official/', import.meta.url);
 
 /** One entry of expected.json. */
 export interface OfficialCase {

@@ -4,7 +4,7 @@ import { ChainCache } from '../../src/trust/cache.js';
 import { verifyAttestation } from '../../src/verify.js';
 import { codeOfAsync as codeOf } from '../support/errors.js';
 
-const NITRO = new URL('../../../shared/vectors/nitro/', import.meta.url);
+const NITRO = new URL('../../vectors/real/nitro/', import.meta.url);
 const read = (f: string) => new Uint8Array(readFileSync(new URL(f, NITRO)));
 const anjuna = read('valid/anjuna_2021-03-17_prod.cbor');
 const ANJUNA_TS = 1616018515685;

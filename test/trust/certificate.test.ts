@@ -6,7 +6,7 @@ import { AWS_NITRO_ROOT_G1_PEM } from '../../src/trust/aws-root.js';
 import { hasKeyUsage, KEY_USAGE, parseCertificate } from '../../src/trust/certificate.js';
 import { pemToDer } from '../../src/trust/roots.js';
 
-const NITRO = new URL('../../../shared/vectors/nitro/', import.meta.url);
+const NITRO = new URL('../../vectors/real/nitro/', import.meta.url);
 const doc = parseAttestation(
   new Uint8Array(readFileSync(new URL('valid/anjuna_2021-03-17_prod.cbor', NITRO))),
 ).document;

@@ -4,7 +4,7 @@ import { parseAttestation } from '../../src/parse/document.js';
 import { parseCertificate } from '../../src/trust/certificate.js';
 import { importP384Key, verifyEs384 } from '../../src/trust/ecdsa.js';
 
-const NITRO = new URL('../../../shared/vectors/nitro/', import.meta.url);
+const NITRO = new URL('../../vectors/real/nitro/', import.meta.url);
 const doc = parseAttestation(
   new Uint8Array(readFileSync(new URL('valid/anjuna_2021-03-17_prod.cbor', NITRO))),
 ).document;

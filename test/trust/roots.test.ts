@@ -7,7 +7,7 @@ import { awsNitroRoot, loadTrustedRoots, pemToDer } from '../../src/trust/roots.
 import { utf8 } from '../../src/util/bytes.js';
 import { verifyAttestation } from '../../src/verify.js';
 
-const NITRO = new URL('../../../shared/vectors/nitro/', import.meta.url);
+const NITRO = new URL('../../vectors/real/nitro/', import.meta.url);
 
 describe('trusted roots', () => {
   test('the embedded root is the shared PEM and passes its pin', async () => {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cli } from './cli-support.js';
 
-const SHARED = new URL('../../../shared/vectors/', import.meta.url);
+const SHARED = new URL('../../vectors/real/', import.meta.url);
 
 describe('enclave-verify vectors run vectors/', () => {
   it('passes every case of the committed suite with this library', async () => {

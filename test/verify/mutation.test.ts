@@ -7,8 +7,8 @@ import { type VerifyOptions, verifyAttestation } from '../../src/verify.js';
 
 // Flip every byte of a real document, one position at a time: no variant may be accepted.
 // A ChainCache keeps this fast: unchanged certificates are verified once, not 4,000 times.
-const NITRO = new URL('../../../shared/vectors/nitro/', import.meta.url);
-const CAUTION = new URL('../../../shared/vectors/caution/', import.meta.url);
+const NITRO = new URL('../../vectors/real/nitro/', import.meta.url);
+const CAUTION = new URL('../../vectors/real/caution/', import.meta.url);
 
 async function everyFlipRejected(bytes: Uint8Array, mask: number, options: VerifyOptions, stride = 1) {
   const cache = new ChainCache({ maxCertificates: 100_000 });

@@ -4,8 +4,8 @@ import { fromBase64, toHex } from '../../src/util/bytes.js';
 import { checkAttestation, verifyAttestation } from '../../src/verify.js';
 import { codeOfAsync as codeOf } from '../support/errors.js';
 
-const NITRO = new URL('../../../shared/vectors/nitro/', import.meta.url);
-const CAUTION = new URL('../../../shared/vectors/caution/', import.meta.url);
+const NITRO = new URL('../../vectors/real/nitro/', import.meta.url);
+const CAUTION = new URL('../../vectors/real/caution/', import.meta.url);
 
 interface ManifestEntry {
   name: string;

@@ -59,7 +59,7 @@ describe('PCR rows', () => {
 });
 
 describe('verdict lines', () => {
-  const NITRO = new URL('../../../shared/vectors/nitro/valid/', import.meta.url);
+  const NITRO = new URL('../../vectors/real/nitro/valid/', import.meta.url);
   const PCR0 =
     '2d151586641b790f3b1b92b8f89678c3aa86e73dd97969c892124be9d2b7fdc62b58a55cd9ee8216f6f5689cebf590ad';
   const PCR1 =

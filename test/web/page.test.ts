@@ -17,7 +17,7 @@ import type { CliContext } from '../../src/cli/context.js';
 import { detectDocumentInput, isEnclaveVerifyError } from '../../src/index.js';
 
 const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
-const VECTORS = fileURLToPath(new URL('../../../shared/vectors/', import.meta.url));
+const VECTORS = fileURLToPath(new URL('../../vectors/real/', import.meta.url));
 const SCREENSHOTS = join(PROJECT, 'test-output', 'screenshots');
 const CHROMIUM = '/usr/bin/chromium';
 
