@@ -35,6 +35,12 @@ export const ERROR_CODES = {
   ERR_CERT_EXPIRED: 'trust',
   ERR_SIGNATURE_INVALID: 'trust',
   ERR_ROOT_PIN_MISMATCH: 'trust',
+  // revocation (checkRevocation)
+  ERR_CERT_REVOKED: 'trust',
+  ERR_REVOCATION_UNAVAILABLE: 'trust',
+  ERR_CRL_INVALID: 'trust',
+  ERR_CRL_SIGNATURE: 'trust',
+  ERR_CRL_OUTDATED: 'trust',
   // policy
   ERR_DEBUG_MODE: 'policy',
   ERR_PCR_MISMATCH: 'policy',

@@ -2,7 +2,7 @@
  * The verifier: one entry point that reads as the list of checks it performs, in order.
  *
  *   parse -> chain.path -> chain.constraints -> chain.signatures -> chain.validity -> signature
- *   -> debug -> pcrs -> nonce -> user_data -> public_key -> freshness
+ *   [-> chain.revocation] -> debug -> pcrs -> nonce -> user_data -> public_key -> freshness
  *
  * Trust checks stop at the first failure (nothing after an untrusted step means anything); policy
  * checks all run so a report can show every mismatch, and the first failing one gives the code.
@@ -32,10 +32,17 @@ import {
   summarizePath,
 } from './trust/chain.js';
 import { verifyCoseSign1 } from './trust/cose-signature.js';
+import {
+  type CertificateRevocation,
+  checkPathRevocation,
+  describeRevocation,
+  type RevocationOptions,
+} from './trust/revocation.js';
 import { loadTrustedRoots, type TrustedRootInput } from './trust/roots.js';
 
 export type { PcrComparison, VerificationCheck } from './policy/checks.js';
 export type { ChainCertificate } from './trust/chain.js';
+export type { CertificateRevocation, RevocationOptions, RevocationStatus } from './trust/revocation.js';
 
 /** Default tolerance for clocks that disagree a little (documents dated slightly in the future). */
 export const DEFAULT_CLOCK_SKEW_MS = 60_000;
@@ -65,6 +72,13 @@ export interface VerifyOptions {
   allowDebug?: boolean;
   /** Remember verified certificates across calls (see {@link ChainCache}). */
   cache?: ChainCache;
+  /**
+   * Check every certificate against the CRLs its issuer publishes (`true` for the defaults, or
+   * {@link RevocationOptions}: `require`, offline `crls`, `transport`, `store`...). A revoked
+   * certificate fails with `ERR_CERT_REVOKED`; a status that could not be learnt is reported as
+   * `unavailable` and fails only with `require` (`ERR_REVOCATION_UNAVAILABLE`). Default: off.
+   */
+  checkRevocation?: boolean | RevocationOptions;
 }
 
 /** Where the verification time came from. */
@@ -91,6 +105,8 @@ export interface VerificationReport {
   pcrs: PcrComparison[];
   /** True for debug-mode enclaves. */
   debug: boolean;
+  /** Revocation status per chain certificate (leaf first), when `checkRevocation` ran. */
+  revocation?: CertificateRevocation[];
 }
 
 /** A successful verification. */
@@ -118,6 +134,61 @@ function resolveTime(currentDate: VerifyOptions['currentDate'], doc: Attestation
     throw new EnclaveVerifyError('ERR_USAGE', 'currentDate must be a Date or "document"');
   }
   return { at: new Date(), source: 'now' as const };
+}
+
+/**
+ * The `chain.revocation` check from the statuses; throws `ERR_CERT_REVOKED` for a revoked
+ * certificate and, when required, `ERR_REVOCATION_UNAVAILABLE` for a status that could not be
+ * learnt. Otherwise unavailable statuses are named in the detail and the check is marked
+ * `incomplete`, so no report shows them as passed.
+ */
+function revocationCheck(statuses: CertificateRevocation[], required: boolean): VerificationCheck {
+  const revoked = statuses.find((s) => s.status === 'revoked');
+  if (revoked) {
+    throw new EnclaveVerifyError(
+      'ERR_CERT_REVOKED',
+      `certificate '${revoked.subject}' (serial ${revoked.serial}) was revoked at ${revoked.revokedAt?.toISOString()}` +
+        `${revoked.revocationReason ? ` (${revoked.revocationReason})` : ''} according to the CRL ${revoked.crl?.url ?? 'given'}` +
+        ` issued ${revoked.crl?.thisUpdate.toISOString()}; do not trust this enclave`,
+      {
+        details: {
+          subject: revoked.subject,
+          serial: revoked.serial,
+          revokedAt: revoked.revokedAt?.toISOString(),
+          ...(revoked.revocationReason ? { reason: revoked.revocationReason } : {}),
+          ...(revoked.crl?.url ? { crl: revoked.crl.url } : {}),
+        },
+      },
+    );
+  }
+  const unavailable = statuses.filter((s) => s.status === 'unavailable');
+  const good = statuses.filter((s) => s.status === 'good').length;
+  if (unavailable.length > 0) {
+    const list = unavailable.map((s) => `'${s.subject}' ${describeRevocation(s)}`).join('; ');
+    if (required) {
+      throw new EnclaveVerifyError(
+        'ERR_REVOCATION_UNAVAILABLE',
+        `the revocation status of ${unavailable.length} certificate(s) could not be learnt and revocation checking is required: ${list}`,
+        {
+          details: {
+            unavailable: unavailable.map((s) => ({ subject: s.subject, code: s.code, reason: s.reason })),
+          },
+        },
+      );
+    }
+    return {
+      name: 'chain.revocation',
+      ok: true,
+      incomplete: true,
+      detail: `NOT CHECKED for ${unavailable.length} certificate(s) (${good} good): ${list}`,
+    };
+  }
+  const none = statuses.length - good;
+  return {
+    name: 'chain.revocation',
+    ok: true,
+    detail: `${good} certificate(s) not revoked per their issuers' CRLs; ${none} name no CRL (trust anchor, short-lived)`,
+  };
 }
 
 function failedCheck(name: string, e: EnclaveVerifyError): VerificationCheck {
@@ -232,6 +303,13 @@ export async function checkAttestation(
       ok: true,
       detail: 'ES384 signature over the payload verifies with the leaf key',
     });
+    if (options.checkRevocation) {
+      // Last trust step: it may go to the network, which a forged document should not cause.
+      step = 'chain.revocation';
+      const revocation = options.checkRevocation === true ? {} : options.checkRevocation;
+      report.revocation = await checkPathRevocation(full, atMs, revocation, cache.crls, clockSkewMs);
+      checks.push(revocationCheck(report.revocation, revocation.require === true));
+    }
   } catch (e) {
     if (!(e instanceof EnclaveVerifyError)) throw e;
     checks.push(failedCheck(step, e));

@@ -19,6 +19,7 @@ export {
   type CaseOptions,
   caseVerifyOptions,
 } from './cases.js';
+export { issueTestCrl, type TestCrlOptions, type TestRevocation } from './crl.js';
 export {
   type CertificateKnobs,
   createTestPki,

@@ -17,6 +17,8 @@ export interface VerificationCheck {
   detail: string;
   /** Error code when `ok` is false. */
   code?: ErrorCode;
+  /** Not failed, but not fully done either (e.g. a CRL unavailable): reports show it, never as passed. */
+  incomplete?: boolean;
 }
 
 /** One row of the PCR table: the document's value next to the allowed ones. */

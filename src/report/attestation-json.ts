@@ -5,6 +5,8 @@
  */
 import type { AttestationDocument } from '../parse/payload.js';
 import { type ParsedCertificate, parseCertificate } from '../trust/certificate.js';
+import { crlDistributionPoints } from '../trust/crl-distribution-points.js';
+import type { CertificateRevocation } from '../trust/revocation.js';
 import { decodeUtf8, toHex } from '../util/bytes.js';
 import type { VerificationReport } from '../verify.js';
 
@@ -89,15 +91,24 @@ export interface CertificateJson {
   serial: string;
   notBefore: string;
   notAfter: string;
+  /** http(s) URLs of the CRLs that would list this certificate (its issuer's), possibly none. */
+  crlDistributionPoints: string[];
 }
 
 function certificateJson(c: ParsedCertificate): CertificateJson {
+  let crls: string[];
+  try {
+    crls = crlDistributionPoints(c.der).urls;
+  } catch (e) {
+    crls = [`(malformed extension: ${(e as Error).message})`];
+  }
   return {
     subject: c.subject,
     issuer: c.issuer,
     serial: c.serialHex,
     notBefore: new Date(c.notBeforeMs).toISOString(),
     notAfter: new Date(c.notAfterMs).toISOString(),
+    crlDistributionPoints: crls,
   };
 }
 
@@ -154,6 +165,48 @@ export interface VerificationJson {
     notAfter: string;
     sha256: string;
   }>;
+  /** With `checkRevocation`: per chain certificate, leaf first. */
+  revocation?: RevocationJson[];
+}
+
+/** JSON form of one certificate's revocation status. */
+export interface RevocationJson {
+  subject: string;
+  serial: string;
+  status: string;
+  reason?: string;
+  code?: string;
+  urls: string[];
+  crl?: {
+    url?: string;
+    source: string;
+    thisUpdate: string;
+    nextUpdate: string;
+    number?: string;
+    entries: number;
+  };
+  revokedAt?: string;
+  revocationReason?: string;
+}
+
+/**
+ * JSON form of revocation statuses (dates as ISO text).
+ *
+ * @example
+ * ```ts
+ * revocationJson(report.revocation ?? []);
+ * ```
+ */
+export function revocationJson(statuses: readonly CertificateRevocation[]): RevocationJson[] {
+  return statuses.map(({ crl, revokedAt, ...rest }) => ({
+    ...rest,
+    ...(crl
+      ? {
+          crl: { ...crl, thisUpdate: crl.thisUpdate.toISOString(), nextUpdate: crl.nextUpdate.toISOString() },
+        }
+      : {}),
+    ...(revokedAt ? { revokedAt: revokedAt.toISOString() } : {}),
+  }));
 }
 
 /**
@@ -185,5 +238,6 @@ export function verificationJson(report: VerificationReport): VerificationJson {
       notBefore: c.notBefore.toISOString(),
       notAfter: c.notAfter.toISOString(),
     })),
+    ...(report.revocation ? { revocation: revocationJson(report.revocation) } : {}),
   };
 }

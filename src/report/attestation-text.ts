@@ -5,6 +5,7 @@
  */
 import { printable } from '../deployment/response.js';
 import { AWS_NITRO_ROOT_G1_SHA256 } from '../trust/aws-root.js';
+import { describeRevocation } from '../trust/revocation.js';
 import { toHex } from '../util/bytes.js';
 import type { TimeSource, VerificationReport } from '../verify.js';
 import { decodeTextField } from './attestation-json.js';
@@ -59,7 +60,16 @@ export function verdictLine(report: VerificationReport): string {
   const pcrs = report.pcrs.some((r) => r.match !== undefined)
     ? ', expected PCRs match'
     : ', no PCRs expected';
-  return `VERIFIED: ${what}${debug}${pcrs}`;
+  return `VERIFIED: ${what}${debug}${pcrs}${revocationSummary(report)}`;
+}
+
+// Said in the verdict itself: a status that could not be learnt must not read as a pass.
+function revocationSummary(report: VerificationReport): string {
+  if (!report.revocation) return '';
+  const unavailable = report.revocation.filter((s) => s.status === 'unavailable').length;
+  return unavailable > 0
+    ? `, revocation UNAVAILABLE for ${unavailable} certificate(s)`
+    : ', no certificate revoked';
 }
 
 /**
@@ -122,10 +132,14 @@ export function renderVerificationText(report: VerificationReport): string {
       lines.push(
         `  ${''.padEnd(12)} valid ${iso(c.notBefore)} .. ${iso(c.notAfter)}  sha256 ${c.sha256.slice(0, 16)}...`,
       );
+      const r = report.revocation?.find((s) => s.serial === c.serial && s.subject === c.subject);
+      if (r) lines.push(`  ${''.padEnd(12)} revocation ${describeRevocation(r)}`);
     }
   }
   lines.push('', 'checks');
-  for (const c of report.checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(18)} ${c.detail}`);
+  for (const c of report.checks) {
+    lines.push(`  ${c.ok ? (c.incomplete ? 'WARN' : 'ok  ') : 'FAIL'} ${c.name.padEnd(18)} ${c.detail}`);
+  }
   // Fields come from the document, which may be forged: control characters in them (a newline,
   // terminal escapes) must not add lines or rewrite the verdict on the user's terminal.
   return `${lines.map(printable).join('\n')}\n`;

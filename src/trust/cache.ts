@@ -5,6 +5,7 @@
  */
 import { bytesEqual, toHex } from '../util/bytes.js';
 import { type ParsedCertificate, parseCertificate } from './certificate.js';
+import { CrlCache } from './crl-cache.js';
 import { importP384Key } from './ecdsa.js';
 import { sha256Sync } from './fingerprint.js';
 
@@ -67,6 +68,8 @@ export class ChainCache {
   private readonly buckets = new Map<number, CertificateEntry[]>();
   private readonly order: Array<[number, CertificateEntry]> = [];
   private readonly maxCertificates: number;
+  /** CRLs by URL until their nextUpdate (used by `checkRevocation`). */
+  readonly crls = new CrlCache();
 
   /**
    * @example
@@ -87,6 +90,7 @@ export class ChainCache {
   clear(): void {
     this.buckets.clear();
     this.order.length = 0;
+    this.crls.clear();
   }
 
   /**
