@@ -164,11 +164,11 @@ function revocationCheck(statuses: CertificateRevocation[], required: boolean): 
   const unavailable = statuses.filter((s) => s.status === 'unavailable');
   const good = statuses.filter((s) => s.status === 'good').length;
   if (unavailable.length > 0) {
-    const list = unavailable.map((s) => `'${s.subject}' ${describeRevocation(s)}`).join('; ');
+    const list = unavailable.map((s) => `'${s.subject}' [${s.code}]`).join(', ');
     if (required) {
       throw new EnclaveVerifyError(
         'ERR_REVOCATION_UNAVAILABLE',
-        `the revocation status of ${unavailable.length} certificate(s) could not be learnt and revocation checking is required: ${list}`,
+        `the revocation status of ${unavailable.length} certificate(s) could not be learnt and revocation checking is required: ${unavailable.map((s) => `'${s.subject}' ${describeRevocation(s)}`).join('; ')}`,
         {
           details: {
             unavailable: unavailable.map((s) => ({ subject: s.subject, code: s.code, reason: s.reason })),
@@ -180,7 +180,7 @@ function revocationCheck(statuses: CertificateRevocation[], required: boolean): 
       name: 'chain.revocation',
       ok: true,
       incomplete: true,
-      detail: `NOT CHECKED for ${unavailable.length} certificate(s) (${good} good): ${list}`,
+      detail: `NOT CHECKED for ${unavailable.length} certificate(s) (${good} good): ${list}; see the chain for why`,
     };
   }
   const none = statuses.length - good;

@@ -24,7 +24,10 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** Options of {@link verifyDeployment} and {@link probeDeployment}. */
 export interface VerifyDeploymentOptions
-  extends Pick<VerifyOptions, 'trustedRoots' | 'expectedPcrs' | 'allowDebug' | 'clockSkewMs' | 'cache'> {
+  extends Pick<
+    VerifyOptions,
+    'trustedRoots' | 'expectedPcrs' | 'allowDebug' | 'clockSkewMs' | 'cache' | 'checkRevocation'
+  > {
   /** Largest accepted age of the document's timestamp; default 5 minutes. */
   maxAgeMs?: number;
   /** Whole-request timeout in ms (connect, send, receive the body); default 30 s. */
@@ -195,6 +198,7 @@ export async function probeDeployment(
       allowDebug: options.allowDebug,
       clockSkewMs: options.clockSkewMs,
       cache: options.cache,
+      checkRevocation: options.checkRevocation,
       // Without an injected clock, check at the moment the answer arrived and say "now";
       // a test clock is passed through and reported as a given time.
       currentDate: options.now ? now() : undefined,

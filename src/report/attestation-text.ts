@@ -63,8 +63,16 @@ export function verdictLine(report: VerificationReport): string {
   return `VERIFIED: ${what}${debug}${pcrs}${revocationSummary(report)}`;
 }
 
-// Said in the verdict itself: a status that could not be learnt must not read as a pass.
-function revocationSummary(report: VerificationReport): string {
+/**
+ * The verdict's revocation clause (empty when revocation was not checked): said in the verdict
+ * itself, so a status that could not be learnt never reads as a pass.
+ *
+ * @example
+ * ```ts
+ * revocationSummary(report); // ', revocation UNAVAILABLE for 2 certificate(s)'
+ * ```
+ */
+export function revocationSummary(report: VerificationReport): string {
   if (!report.revocation) return '';
   const unavailable = report.revocation.filter((s) => s.status === 'unavailable').length;
   return unavailable > 0

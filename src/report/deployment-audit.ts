@@ -102,7 +102,9 @@ export function renderDeploymentAudit(probe: DeploymentProbe, inputs: Deployment
   if (v && v.checks.length > 0) {
     o.push('## Checks', '', '| Check | Result | Detail |', '|---|---|---|');
     for (const c of v.checks)
-      o.push(`| ${c.name} | ${c.ok ? 'ok' : `FAIL ${c.code ?? ''}`} | ${cell(c.detail)} |`);
+      o.push(
+        `| ${c.name} | ${c.ok ? (c.incomplete ? 'WARN' : 'ok') : `FAIL ${c.code ?? ''}`} | ${cell(c.detail)} |`,
+      );
     if (probe.tlsBinding) {
       o.push(`| tls.binding | ${probe.tlsBinding.status} | ${cell(probe.tlsBinding.summary)} |`);
     }

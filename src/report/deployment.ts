@@ -9,7 +9,7 @@ import type { DeploymentProbe } from '../deployment/verify-deployment.js';
 import { AWS_NITRO_ROOT_G1_SHA256 } from '../trust/aws-root.js';
 import { toBase64, toHex } from '../util/bytes.js';
 import { verificationJson } from './attestation-json.js';
-import { renderVerificationText } from './attestation-text.js';
+import { renderVerificationText, revocationSummary } from './attestation-text.js';
 
 /** How the check was asked for, as reports state it. */
 export interface DeploymentReportInputs {
@@ -59,7 +59,8 @@ export function verdictLine(probe: DeploymentProbe): string {
     root && root.sha256 !== AWS_NITRO_ROOT_G1_SHA256
       ? '; chain to a root YOU supplied, NOT the AWS Nitro root'
       : '';
-  return `VERIFIED: ${probe.endpoint} ${what}${tail}${notAws}`;
+  const revocation = probe.verification ? revocationSummary(probe.verification) : '';
+  return `VERIFIED: ${probe.endpoint} ${what}${tail}${notAws}${revocation}`;
 }
 
 /**

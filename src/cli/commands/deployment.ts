@@ -16,6 +16,7 @@ import { toHex } from '../../util/bytes.js';
 import { parseFlags, readFileText, usageError } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
+import { REVOCATION_FLAGS, revocationFromFlags, revocationHelp } from '../revocation-flags.js';
 import { loadExpectations } from './deployment-expectations.js';
 import { parseDuration } from './verify.js';
 
@@ -38,7 +39,7 @@ expectations (as in \`verify\`):
   --allow-debug           accept a debug-mode enclave (PCR0..2 all zeros)
   --max-age DURATION      largest accepted age of the document (default 5m)
   --require-tls-binding   fail unless the TLS binding was checked and passed
-
+${revocationHelp(26)}
 connection:
   --ca PEM                also trust this CA for the TLS connection (self-hosted, demo)
   --timeout DURATION      whole-request timeout (default 30s)
@@ -87,6 +88,7 @@ export const run: Command = async (argv, ctx) => {
         watch: { type: 'string' },
         count: { type: 'string' },
         'fail-fast': { type: 'boolean' },
+        ...REVOCATION_FLAGS,
         help: { type: 'boolean', short: 'h' },
       },
     },
@@ -134,6 +136,8 @@ export const run: Command = async (argv, ctx) => {
     requireTlsBinding: values['require-tls-binding'] ?? false,
     transport: nodeTransport(ca.length > 0 ? { ca } : {}),
   };
+  const revocation = await revocationFromFlags(values, ctx);
+  if (revocation) options.checkRevocation = revocation;
   // The re-check states the expected PCRs by value, whatever file they came from, so the record
   // stays checkable without the EIF or PCR files. PCRs rebuilt from sources are the exception:
   // the re-check rebuilds them again from the recipe file, which is the point of the record.

@@ -25,6 +25,12 @@ import { checkAttestation, type VerifyOptions } from '../../verify.js';
 import { cannotRead, parseDurationFlag, readFileBytes, readFileText, readRootFile } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
+import {
+  REVOCATION_FLAGS,
+  type RevocationFlagValues,
+  revocationFromFlags,
+  revocationHelp,
+} from '../revocation-flags.js';
 
 /** Flags of `verify` (node:util parseArgs configuration). Add new expectation flags here. */
 export const VERIFY_FLAGS = {
@@ -44,6 +50,7 @@ export const VERIFY_FLAGS = {
   'max-age': { type: 'string' },
   'clock-skew': { type: 'string' },
   'allow-debug': { type: 'boolean' },
+  ...REVOCATION_FLAGS,
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -79,7 +86,7 @@ options:
   --max-age DURATION    refuse documents older than this at the verification time (e.g. 5m, 30s)
   --clock-skew DURATION tolerance for documents dated in the future (default 60s)
   --allow-debug         accept debug-mode enclaves (PCR0..2 zero); never in production
-  --json                print one JSON object { ok, code?, message?, document, checks, ... }
+${revocationHelp(24)}  --json                print one JSON object { ok, code?, message?, document, checks, ... }
   --help                show this help
 
 DURATION: a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m); a bare number is seconds.
@@ -305,6 +312,8 @@ export async function verifyOptionsFromFlags(
     options.clockSkewMs = parseDuration(values['clock-skew'] as string, '--clock-skew');
   }
   if (values['allow-debug']) options.allowDebug = true;
+  const revocation = await revocationFromFlags(values as RevocationFlagValues, ctx);
+  if (revocation) options.checkRevocation = revocation;
   return options;
 }
 
