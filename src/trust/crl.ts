@@ -118,7 +118,10 @@ export function parseCrl(der: Uint8Array): ParsedCrl {
  */
 export function decodeCrlInput(bytes: Uint8Array): Uint8Array[] {
   if (bytes[0] === 0x30) return [bytes];
-  const text = new TextDecoder('latin1').decode(bytes.subarray(0, 4 * 1024 * 1024));
+  // Byte-to-char without TextDecoder('latin1'), which not every runtime has (workerd: UTF-8 only).
+  let text = '';
+  const head = bytes.subarray(0, 4 * 1024 * 1024);
+  for (let i = 0; i < head.length; i += 8192) text += String.fromCharCode(...head.subarray(i, i + 8192));
   const blocks = [...text.matchAll(/-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]*)-----END X509 CRL-----/g)];
   if (blocks.length === 0) {
     throw new EnclaveVerifyError(
