@@ -24,18 +24,20 @@ export {
   verifyAttestation,
 } from './verify.js';
 export { ChainCache } from './trust/cache.js';
-// revocation (issue 16): CRLs, their distribution points, the transport the core receives
+// revocation (issue 16): statuses, distribution points, the transport type a caller may supply.
+// The CRL reader and downloader stay out of this entry's static graph (verify.ts loads them on
+// demand), so bundles that never check revocation (the web page) do not carry them.
 export { type CrlDistributionPoints, crlDistributionPoints } from './trust/crl-distribution-points.js';
-export { type CrlRequest, type CrlTransport, fetchCrlTransport, MAX_CRL_BYTES } from './trust/crl-fetch.js';
+export type { CrlRequest, CrlTransport } from './trust/crl-fetch.js';
 export { type CachedCrl, CrlCache, type CrlStore } from './trust/crl-cache.js';
-export { decodeCrlInput, type ParsedCrl, parseCrl, type RevokedEntry } from './trust/crl.js';
+export type { ParsedCrl, RevokedEntry } from './trust/crl.js';
 export {
   type CertificateRevocation,
   type CrlUsed,
   describeRevocation,
   type RevocationOptions,
   type RevocationStatus,
-} from './trust/revocation.js';
+} from './trust/revocation-status.js';
 export { AWS_NITRO_ROOT_G1_PEM, AWS_NITRO_ROOT_G1_SHA256 } from './trust/aws-root.js';
 export { pemToDer, type TrustedRootInput } from './trust/roots.js';
 export {

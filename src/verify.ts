@@ -34,15 +34,18 @@ import {
 import { verifyCoseSign1 } from './trust/cose-signature.js';
 import {
   type CertificateRevocation,
-  checkPathRevocation,
   describeRevocation,
   type RevocationOptions,
-} from './trust/revocation.js';
+} from './trust/revocation-status.js';
 import { loadTrustedRoots, type TrustedRootInput } from './trust/roots.js';
 
 export type { PcrComparison, VerificationCheck } from './policy/checks.js';
 export type { ChainCertificate } from './trust/chain.js';
-export type { CertificateRevocation, RevocationOptions, RevocationStatus } from './trust/revocation.js';
+export type {
+  CertificateRevocation,
+  RevocationOptions,
+  RevocationStatus,
+} from './trust/revocation-status.js';
 
 /** Default tolerance for clocks that disagree a little (documents dated slightly in the future). */
 export const DEFAULT_CLOCK_SKEW_MS = 60_000;
@@ -307,6 +310,9 @@ export async function checkAttestation(
       // Last trust step: it may go to the network, which a forged document should not cause.
       step = 'chain.revocation';
       const revocation = options.checkRevocation === true ? {} : options.checkRevocation;
+      // Loaded on demand: verifications without revocation (and the web page) never carry the
+      // CRL reader and downloader.
+      const { checkPathRevocation } = await import('./trust/revocation.js');
       report.revocation = await checkPathRevocation(full, atMs, revocation, cache.crls, clockSkewMs);
       checks.push(revocationCheck(report.revocation, revocation.require === true));
     }

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { EnclaveVerifyError } from '../errors.js';
 import { decodeCrlInput, parseCrl } from '../trust/crl.js';
 import { crlDirectoryStore } from '../trust/node/crl-directory.js';
-import type { RevocationOptions } from '../trust/revocation.js';
+import type { RevocationOptions } from '../trust/revocation-status.js';
 import { readFileBytes } from './args.js';
 import type { CliContext } from './context.js';
 

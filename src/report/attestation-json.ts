@@ -6,7 +6,7 @@
 import type { AttestationDocument } from '../parse/payload.js';
 import { type ParsedCertificate, parseCertificate } from '../trust/certificate.js';
 import { crlDistributionPoints } from '../trust/crl-distribution-points.js';
-import type { CertificateRevocation } from '../trust/revocation.js';
+import type { CertificateRevocation } from '../trust/revocation-status.js';
 import { decodeUtf8, toHex } from '../util/bytes.js';
 import type { VerificationReport } from '../verify.js';
 

@@ -5,7 +5,7 @@
  */
 import { printable } from '../deployment/response.js';
 import { AWS_NITRO_ROOT_G1_SHA256 } from '../trust/aws-root.js';
-import { describeRevocation } from '../trust/revocation.js';
+import { describeRevocation } from '../trust/revocation-status.js';
 import { toHex } from '../util/bytes.js';
 import type { TimeSource, VerificationReport } from '../verify.js';
 import { decodeTextField } from './attestation-json.js';

@@ -6,7 +6,6 @@
  * rules need.
  */
 import { toHex } from '../util/bytes.js';
-import { generalNameUris } from './crl.js';
 import { children, contentOf, DerError, expectTlv, readTlv, type Tlv } from './der.js';
 
 const OID_CRL_DISTRIBUTION_POINTS = '551d1f';
@@ -83,4 +82,24 @@ function findExtension(der: Uint8Array, oidHex: string): Tlv | undefined {
     return value;
   }
   return undefined;
+}
+
+/**
+ * The URIs (GeneralName `[6]`) among the GeneralNames in `names`; other name forms are skipped.
+ *
+ * @example
+ * ```ts
+ * generalNameUris(der, fullNameTlv); // ['http://crl.example/ca.crl']
+ * ```
+ */
+export function generalNameUris(der: Uint8Array, names: Tlv): string[] {
+  const out: string[] = [];
+  for (const n of children(der, names)) {
+    if (n.tag !== 0x86) continue;
+    const raw = contentOf(der, n);
+    // IA5String: 7-bit ASCII only; anything else is not a URI we would fetch.
+    if (raw.some((b) => b > 0x7e || b < 0x21)) throw new DerError('a URI is not printable ASCII');
+    out.push(String.fromCharCode(...raw));
+  }
+  return out;
 }

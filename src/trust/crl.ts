@@ -9,6 +9,7 @@
  */
 import { EnclaveVerifyError } from '../errors.js';
 import { bytesEqual, fromBase64, toHex } from '../util/bytes.js';
+import { generalNameUris } from './crl-distribution-points.js';
 import { children, contentOf, DerError, expectTlv, oidToString, readTlv, type Tlv } from './der.js';
 
 // OID content bytes compared as hex.
@@ -308,26 +309,6 @@ function readIssuingDistributionPoint(der: Uint8Array, value: Tlv, crl: ParsedCr
     }
   }
   return idp;
-}
-
-/**
- * The URIs (GeneralName `[6]`) among the GeneralNames in `names`; other name forms are skipped.
- *
- * @example
- * ```ts
- * generalNameUris(der, fullNameTlv); // ['http://crl.example/ca.crl']
- * ```
- */
-export function generalNameUris(der: Uint8Array, names: Tlv): string[] {
-  const out: string[] = [];
-  for (const n of children(der, names)) {
-    if (n.tag !== 0x86) continue;
-    const raw = contentOf(der, n);
-    // IA5String: 7-bit ASCII only; anything else is not a URI we would fetch.
-    if (raw.some((b) => b > 0x7e || b < 0x21)) throw new DerError('a URI is not printable ASCII');
-    out.push(String.fromCharCode(...raw));
-  }
-  return out;
 }
 
 /**

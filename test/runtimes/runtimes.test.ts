@@ -5,15 +5,20 @@
 // official EIFs measured with exact PCRs) plus tampered real documents, whose error code must be
 // the one Node gives. The binaries come from the `bun`, `deno` and `workerd` npm packages.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import 'reflect-metadata';
 import { isEnclaveVerifyError } from '../../src/errors.js';
-import { verifyAttestation } from '../../src/verify.js';
+import { issueAttestation, testPcrs } from '../../src/forge/attestation.js';
+import { issueTestCrl } from '../../src/forge/crl.js';
+import { createTestPki } from '../../src/forge/pki.js';
+import { toHex } from '../../src/util/bytes.js';
+import { checkAttestation, verifyAttestation } from '../../src/verify.js';
 import { ensureBuiltCli } from '../support/dist.js';
 
 const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
@@ -29,12 +34,15 @@ interface RuntimeResult {
   byKind: Record<string, { passed: number; failed: number }>;
   failures: Array<{ id: string; status: string; message: string }>;
   tampered: { same: number; differ: Array<{ id: string; expected: string; actual: string }> };
+  revocation: { code: string | null; statuses: Array<[string, string | null]> };
 }
 
 let dir: string;
 let payloadFile: string;
 let expectedCases: { attestation: number; eif: number };
 let tamperedCount: number;
+let revocationExpected: { code: string | null; statuses: Array<[string, string | null]> };
+const RV_AT = new Date('2026-05-01T00:00:00Z');
 
 /** The real cases that run without a file system (attestation documents and EIFs), with their files. */
 async function buildPayload() {
@@ -75,9 +83,42 @@ async function buildPayload() {
       tampered.push({ id: `${file}/${what}`, base64: Buffer.from(bad).toString('base64'), code });
     }
   }
+  // Revocation from CRLs given offline: the root's list is empty, the regional CA's revokes the
+  // zonal CA. Node's outcome is the reference.
+  const pki = await createTestPki({
+    at: RV_AT,
+    knobs: {
+      regional: { crlDistributionPoints: ['http://crl.invalid/root.crl'] },
+      zonal: { crlDistributionPoints: ['http://crl.invalid/regional.crl'] },
+    },
+  });
+  const thisUpdate = new Date(RV_AT.getTime() - 3_600_000);
+  const crls = [
+    await issueTestCrl(pki.root, { thisUpdate }),
+    await issueTestCrl(pki.regional, { thisUpdate, revoked: [{ certificate: pki.zonal, reason: 1 }] }),
+  ];
+  const doc = await issueAttestation(pki, { timestamp: RV_AT, pcrs: testPcrs() });
+  const pcr0 = toHex(testPcrs().get(0)!);
+  const node = await checkAttestation(doc, {
+    trustedRoots: [pki.rootPem],
+    currentDate: RV_AT,
+    expectedPcrs: { 0: pcr0 },
+    checkRevocation: { crls, fetch: false },
+  });
+  revocationExpected = {
+    code: node.error?.code ?? null,
+    statuses: node.revocation!.map((s) => [s.status, s.code ?? null]),
+  };
+  const revocation = {
+    doc: Buffer.from(doc).toString('base64'),
+    rootPem: pki.rootPem,
+    at: RV_AT.toISOString(),
+    pcr0,
+    crls: crls.map((c) => Buffer.from(c).toString('base64')),
+  };
   const kinds = caseFile.cases.map((c: { kind: string }) => c.kind);
   return {
-    payload: { caseFile, files, tampered },
+    payload: { caseFile, files, tampered, revocation },
     counts: {
       attestation: kinds.filter((k: string) => k === 'attestation').length,
       eif: kinds.filter((k: string) => k === 'eif').length,
@@ -93,18 +134,32 @@ beforeAll(async () => {
   tamperedCount = payload.tampered.length;
   // Every tampered document is refused by Node: the runtimes must refuse it the same way.
   expect(payload.tampered.filter((t) => t.code === 'accepted')).toEqual([]);
+  expect(revocationExpected).toEqual({
+    code: 'ERR_CERT_REVOKED',
+    statuses: [
+      ['not-applicable', null],
+      ['not-applicable', null],
+      ['revoked', 'ERR_CERT_REVOKED'],
+      ['good', null],
+      ['not-applicable', null],
+    ],
+  });
   payloadFile = join(dir, 'payload.json');
   await writeFile(payloadFile, JSON.stringify(payload));
-}, 60_000);
+  // A stale dist/ is rebuilt with tsc first (shared with the launcher tests; `npm ci` builds it).
+}, 240_000);
 
-afterAll(() => rm(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
 
 function expectAllPass(r: RuntimeResult): void {
   // Counts per runtime, printed so `npm test` shows what each runtime ran.
   console.log(
     `${r.runtime}: ${r.byKind.attestation?.passed ?? 0}/${expectedCases.attestation} real-document cases, ` +
       `${r.byKind.eif?.passed ?? 0}/${expectedCases.eif} EIF measurements, ` +
-      `${r.tampered.same}/${tamperedCount} tampered documents refused with Node's code`,
+      `${r.tampered.same}/${tamperedCount} tampered documents refused with Node's code, ` +
+      `revocation from offline CRLs ${r.revocation.code ?? 'ok'} (${r.revocation.statuses.map((x) => x[0]).join(' ')})`,
   );
   expect(r.failures).toEqual([]);
   expect(r.tampered.differ).toEqual([]);
@@ -113,6 +168,7 @@ function expectAllPass(r: RuntimeResult): void {
     eif: { passed: expectedCases.eif, failed: 0 },
   });
   expect(r.tampered.same).toBe(tamperedCount);
+  expect(r.revocation).toEqual(revocationExpected);
 }
 
 async function freePort(): Promise<number> {
@@ -176,6 +232,7 @@ describe('the package entry in other JavaScript runtimes', () => {
         target: 'esnext',
       },
     });
+    const chunks = (await readdir(join(dir, 'worker'))).filter((f) => f.endsWith('.js') && f !== 'worker.js');
     await writeFile(
       join(dir, 'worker', 'config.capnp'),
       [
@@ -185,7 +242,8 @@ describe('the package entry in other JavaScript runtimes', () => {
         '  sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "main")],',
         ');',
         'const worker :Workerd.Worker = (',
-        '  modules = [(name = "worker.js", esModule = embed "worker.js")],',
+        // The entry first (workerd's main module), then the chunks Vite split off (loaded on demand).
+        `  modules = [${['worker.js', ...chunks].map((f) => `(name = "${f}", esModule = embed "${f}")`).join(', ')}],`,
         '  compatibilityDate = "2025-01-01",',
         ');',
         '',
