@@ -74,6 +74,7 @@ async function evaluate(
   skewMs: number,
   url: string | undefined,
   verified: WeakSet<object> | undefined,
+  onAuthentic?: () => Promise<void>,
 ): Promise<'good' | 'revoked'> {
   const where = url ? `the CRL at ${url}` : 'the CRL given';
   if (!bytesEqual(crl.issuerRaw, cert.cert.issuerRaw)) {
@@ -98,6 +99,8 @@ async function evaluate(
     }
     verified?.add(issuer);
   }
+  // Authentic from here on: worth remembering even if it does not fit this verification's time.
+  await onAuthentic?.();
   if (crl.unusable.length > 0)
     throw new Unusable('ERR_CRL_INVALID', `${where} cannot be used: ${crl.unusable.join('; ')}`);
   const idp = crl.issuingDistributionPoint;
@@ -241,14 +244,15 @@ async function statusOf(
       try {
         const got = await obtain(url, ctx);
         const verified = got.verified ?? new WeakSet<object>();
-        const status = await evaluate(got.crl, cert, issuer, ctx.atMs, ctx.skewMs, url, verified);
-        attempts.push({ status, crl: got.crl, used: used(got.crl, got.source, url) });
-        if (got.fresh) {
-          // Remember only lists that verified, until their nextUpdate.
+        // Remember only lists signed by the issuer, until their nextUpdate.
+        const remember = async () => {
+          if (!got.fresh || got.crl.nextUpdateMs === undefined) return;
           ctx.memory?.set(url, got.crl).verifiedBy.add(issuer);
           if (got.source === 'download')
-            await ctx.options.store?.put(url, got.crl.der, got.crl.nextUpdateMs!).catch(() => {});
-        }
+            await ctx.options.store?.put(url, got.crl.der, got.crl.nextUpdateMs).catch(() => {});
+        };
+        const status = await evaluate(got.crl, cert, issuer, ctx.atMs, ctx.skewMs, url, verified, remember);
+        attempts.push({ status, crl: got.crl, used: used(got.crl, got.source, url) });
         if (status === 'revoked') break;
       } catch (e) {
         if (!(e instanceof Unusable)) throw e;
