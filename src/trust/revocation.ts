@@ -187,11 +187,14 @@ async function obtain(
   const timer = setTimeout(() => controller.abort(new Error(`timeout after ${timeoutMs} ms`)), timeoutMs);
   let bytes: Uint8Array;
   try {
-    bytes = await ctx.transport({
-      url,
-      signal: controller.signal,
-      maxBytes: ctx.options.maxCrlBytes ?? MAX_CRL_BYTES,
-    });
+    // Raced with the timeout too, so a transport that ignores its signal cannot hang the check.
+    const aborted = new Promise<never>((_, reject) =>
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
+    );
+    bytes = await Promise.race([
+      ctx.transport({ url, signal: controller.signal, maxBytes: ctx.options.maxCrlBytes ?? MAX_CRL_BYTES }),
+      aborted,
+    ]);
   } catch (e) {
     if (controller.signal.aborted) {
       throw new Unusable('ERR_TIMEOUT', `the CRL at ${url} did not arrive within ${timeoutMs} ms`);

@@ -309,6 +309,18 @@ describe('checkRevocation with CRLs served over loopback', () => {
   });
 });
 
+test('a transport that ignores its abort signal still times out (ERR_TIMEOUT), never hangs', async () => {
+  const { pki, doc } = await setup(() => 'http://crl.invalid/x.crl');
+  const deaf: CrlTransport = () => new Promise<Uint8Array>(() => {});
+  const report = await checkAttestation(doc, options(pki, { transport: deaf, timeoutMs: 100 }));
+  expect(report.revocation!.slice(0, 4).map((s) => s.code)).toEqual([
+    'ERR_TIMEOUT',
+    'ERR_TIMEOUT',
+    'ERR_TIMEOUT',
+    'ERR_TIMEOUT',
+  ]);
+});
+
 describe('real Nitro chain', () => {
   test('asks exactly for the CRLs its regional and zonal certificates name; the rest name none', async () => {
     const doc = new Uint8Array(
