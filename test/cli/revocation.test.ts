@@ -224,6 +224,17 @@ describe('deployment --check-revocation', () => {
         'good',
         'not-applicable',
       ]);
+      // --watch shares one cache: two probes, one download of each list.
+      let downloads = 0;
+      const regional = await issueTestCrl(pki.regional, { thisUpdate: new Date(AT.getTime() - HOUR) });
+      routes.set('/regional.crl', (_req, res) => {
+        downloads++;
+        res.writeHead(200).end(regional);
+      });
+      const watched = await runCli([...args, '--watch', '100ms', '--count', '2'], { cwd: dir });
+      expect(watched.code).toBe(0);
+      expect(watched.stdout.trim().split('\n')).toHaveLength(2);
+      expect(downloads).toBe(1);
       serve(
         '/root.crl',
         await issueTestCrl(pki.root, {

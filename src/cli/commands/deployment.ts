@@ -12,6 +12,7 @@ import { watchDeployment } from '../../deployment/watch.js';
 import { EnclaveVerifyError } from '../../errors.js';
 import { deploymentJson, renderDeploymentText, renderWatchLine } from '../../report/deployment.js';
 import { type DeploymentAuditInputs, renderDeploymentAudit } from '../../report/deployment-audit.js';
+import { ChainCache } from '../../trust/cache.js';
 import { toHex } from '../../util/bytes.js';
 import { parseFlags, readFileText, usageError } from '../args.js';
 import type { CliContext, Command } from '../context.js';
@@ -175,6 +176,8 @@ export const run: Command = async (argv, ctx) => {
       if (!Number.isInteger(count) || count < 1)
         throw new EnclaveVerifyError('ERR_USAGE', '--count must be a positive integer');
     }
+    // One cache for the whole watch: certificates and CRLs (until their nextUpdate) are reused.
+    options.cache = new ChainCache();
     return watch(url, options, { intervalMs, count, failFast: values['fail-fast'] ?? false, json }, ctx);
   }
 
