@@ -81,9 +81,11 @@ function pack() {
     cpSync(join(project, f), join(stage, f), { recursive: true });
   }
   symlinkSync(join(project, 'node_modules'), join(stage, 'node_modules'), 'dir');
+  // --noCheck: the same files as `npm run build` (compared when this was written) at half the
+  // CPU; `npm test` type-checks the sources anyway (`npm run typecheck`).
   run(
     process.execPath,
-    [join(project, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    [join(project, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--noCheck'],
     stage,
   );
   run(
