@@ -77,6 +77,13 @@ export function goldenBook(name: string): GoldenBook {
   const stored: GoldenFile | undefined = existsSync(file)
     ? (JSON.parse(readFileSync(file, 'utf8')) as GoldenFile)
     : undefined;
+  const o = oracles();
+  // One line per test file, so a log shows which comparison ran.
+  console.info(
+    o
+      ? `[golden] ${name}: live, busybox ${o.busybox} and cpio ${o.cpio}, ${recording ? 'recording' : 'checked against'} vectors/golden/${name}.json`
+      : `[golden] ${name}: no ORACLE_CPIO/ORACLE_BUSYBOX, compared with vectors/golden/${name}.json`,
+  );
   const recorded: Record<string, GoldenEntry> = {};
   const used = new Set<string>();
 
