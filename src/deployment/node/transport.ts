@@ -6,6 +6,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
+import type { LookupFunction, Socket } from 'node:net';
 import { rootCertificates, type TLSSocket } from 'node:tls';
 import { EnclaveVerifyError } from '../../errors.js';
 import { ByteChunks } from '../../util/bytes.js';
@@ -20,6 +21,13 @@ export interface NodeTransportOptions {
    * never turned off.
    */
   ca?: string | string[];
+  /**
+   * Name resolution for the connection (node:net's `lookup`), e.g. one that returns an address
+   * resolved and checked beforehand, so the request cannot be re-pointed between check and use.
+   */
+  lookup?: LookupFunction;
+  /** Fail with `ERR_TIMEOUT` when the TCP (and TLS) connection is not up within this many ms. */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -43,7 +51,13 @@ export function nodeTransport(options: NodeTransportOptions = {}): DeploymentTra
         accept: 'application/json',
         'content-length': String(request.body.byteLength),
       };
-      const common = { method: 'POST', headers, agent: false as const, signal: request.signal };
+      const common = {
+        method: 'POST',
+        headers,
+        agent: false as const,
+        signal: request.signal,
+        ...(options.lookup ? { lookup: options.lookup } : {}),
+      };
       let settled = false;
       const fail = (error: unknown): void => {
         if (settled) return;
@@ -55,6 +69,23 @@ export function nodeTransport(options: NodeTransportOptions = {}): DeploymentTra
         ? https.request(url, { ...common, ...(ca ? { ca } : {}) })
         : http.request(url, common);
       req.on('error', (error) => fail(connectionError(error, request.url, request.signal)));
+      if (options.connectTimeoutMs !== undefined) {
+        const limit = options.connectTimeoutMs;
+        req.on('socket', (socket: Socket) => {
+          const timer = setTimeout(() => {
+            fail(
+              new EnclaveVerifyError(
+                'ERR_TIMEOUT',
+                `${request.url}: no connection within ${limit} ms; check that the enclave is up`,
+                { details: { url: request.url, connectTimeoutMs: limit } },
+              ),
+            );
+          }, limit);
+          const done = (): void => clearTimeout(timer);
+          socket.once(secure ? 'secureConnect' : 'connect', done);
+          socket.once('close', done);
+        });
+      }
       req.on('response', (res) => {
         // Read the certificate now, from the socket that carried this response.
         let peerCertificate: Uint8Array | undefined;
