@@ -153,7 +153,7 @@ export class ProbeScheduler {
       this.inFlight++;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.waiting.push(resolve)).then(() => {
+    return new Promise<void>((resolve) => this.waiting.push(resolve)).then(() => {
       this.inFlight++;
     });
   }
