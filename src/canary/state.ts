@@ -5,48 +5,26 @@
  *
  *   current definitive result (newest wins) > persistent outage (>= 3 transport failures) > STALE
  */
+import {
+  type CanaryStatus,
+  type DefinitiveReason,
+  isDefinitiveReason,
+  STATEMENT_VALIDITY_SECONDS,
+  type TransportReason,
+} from './reasons.js';
 
 /** How long a definitive result stays current, from its `observed_at`. */
-export const DEFINITIVE_TTL_MS = 180_000;
+export const DEFINITIVE_TTL_MS = STATEMENT_VALIDITY_SECONDS * 1000;
 /** Consecutive transport failures after which a target without a current result is UNREACHABLE. */
 export const UNREACHABLE_AFTER = 3;
 
-/** Published target status (exact case, as signed). */
-export type CanaryStatus = 'PENDING' | 'VERIFIED' | 'FAILED' | 'UNREACHABLE' | 'STALE';
+export type { CanaryStatus, DefinitiveReason, TransportReason } from './reasons.js';
+export { isDefinitiveReason } from './reasons.js';
 
-/** Reasons of a completed check of evidence: they decide VERIFIED or FAILED. */
-export const DEFINITIVE_REASONS = [
-  'ALL_CHECKS_PASSED',
-  'PCR_MISMATCH',
-  'DEBUG_OR_ZERO_PCR',
-  'INVALID_CERTIFICATE_CHAIN',
-  'INVALID_SIGNATURE',
-  'NONCE_MISMATCH',
-  'MALFORMED_EVIDENCE',
-  'TLS_BINDING_MISMATCH',
-] as const;
-/** Reasons of a probe that got no evidence to judge. */
-export const TRANSPORT_REASONS = ['HTTP_ERROR', 'TIMEOUT', 'UNREACHABLE'] as const;
-
-export type DefinitiveReason = (typeof DEFINITIVE_REASONS)[number];
-export type TransportReason = (typeof TRANSPORT_REASONS)[number];
 /** What one probe concluded. INTERNAL_ERROR (a bug or resource failure on our side) judges nothing. */
 export type AttemptReason = DefinitiveReason | TransportReason | 'INTERNAL_ERROR';
 /** Every reason a published status can carry. */
 export type StatusReason = AttemptReason | 'PENDING' | 'STALE';
-
-/**
- * True for reasons that are a verdict on evidence.
- *
- * @example
- * ```ts
- * isDefinitiveReason('PCR_MISMATCH'); // true
- * isDefinitiveReason('TIMEOUT'); // false
- * ```
- */
-export function isDefinitiveReason(reason: string): reason is DefinitiveReason {
-  return (DEFINITIVE_REASONS as readonly string[]).includes(reason);
-}
 
 /** One finished probe, as the state rules see it. */
 export interface AttemptOutcome {

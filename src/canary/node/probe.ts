@@ -11,6 +11,7 @@ import type { ChainCache } from '../../trust/cache.js';
 import type { TrustedRootInput } from '../../trust/roots.js';
 import { toHex } from '../../util/bytes.js';
 import { sha256 } from '../../util/digest.js';
+import { parseStrictJson } from '../jcs.js';
 import type { PcrTriple } from '../observation.js';
 import type { AttemptReason } from '../state.js';
 import { type NetworkPolicy, probeTransport } from './network.js';
@@ -153,7 +154,11 @@ function capturing(
 function rawManifest(body: Uint8Array | undefined): { has: boolean; value: unknown } {
   if (!body) return { has: false, value: null };
   try {
-    const json = JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>;
+    // The strict parser keeps big integers exact, so manifest_digest matches Canary's.
+    const json = parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(body)) as Record<
+      string,
+      unknown
+    >;
     if (json && typeof json === 'object' && Object.hasOwn(json, 'manifest')) {
       return { has: true, value: json.manifest };
     }
