@@ -161,6 +161,7 @@ describe('canary monitor over loopback', () => {
     expect(plain.payload).toMatchObject({ claim_type: 'caution.canary.pcr-match.v0', status: 'VERIFIED' });
     expect(plain.payload.tls).toBeUndefined();
     const ev = await get(api, '/targets/plain/evidence');
+    expect(ev.text).toContain('"build_id": 18446744073709551615');
     const parsed = await parseEvidenceBundle(ev.text);
     expect(parsed.bundle.evidence_digest).toBe(plain.payload.evidence_digest);
     expect(parsed.bundle.observed_at).toBe(plain.payload.observed_at);
@@ -294,14 +295,16 @@ describe('canary monitor over loopback', () => {
       'ALL_CHECKS_PASSED',
     ]);
     for (const o of all) {
-      const entry = (await get(api, `/targets/plain/history/${o.id}`)).json();
+      const entryRes = await get(api, `/targets/plain/history/${o.id}`);
+      const entry = entryRes.json();
       expect(entry.observation).toEqual(o);
       const st = entry.statement as StatementEnvelope;
       const at = new Date(Date.parse(st.payload.issued_at));
       await expect(verifyStatement(st, pin, { now: at })).resolves.toMatchObject({
         payload: { status: o.status },
       });
-      if (st.payload.evidence_digest) expect(entry.evidence.evidence_digest).toBe(st.payload.evidence_digest);
+      if (st.payload.evidence_digest)
+        expect([o.id, entry.evidence?.evidence_digest]).toEqual([o.id, st.payload.evidence_digest]);
     }
     expect((await get(api, '/targets/plain/history?limit=0')).json()).toEqual({
       error: 'invalid_history_pagination',

@@ -86,6 +86,10 @@ export async function createDemoFleet(lifetimeMs = 24 * 3_600_000): Promise<Demo
   };
 }
 
+/** The unsigned provenance every simulated enclave serves. */
+export const DEMO_MANIFEST =
+  '{"version":"1","powered_by":"enclave-verify canary demo (simulated, NOT AWS)","build_id":18446744073709551615}';
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -152,11 +156,16 @@ export async function startDemoCanaryEnclave(
         { timestamp: Date.now(), pcrs: b === 'pcr-change' ? changed : honest, userData, nonce },
         { indefinitePayload: true },
       ).then(
-        (document) =>
-          send(res, 200, {
-            document: Buffer.from(document).toString('base64'),
-            manifest: { version: '1', powered_by: 'enclave-verify canary demo (simulated, NOT AWS)' },
-          }),
+        (document) => {
+          // Written as text: the manifest carries an integer beyond 2^53, as real build
+          // manifests may, so the evidence path must keep it exact.
+          const text = `{"document":"${Buffer.from(document).toString('base64')}","manifest":${DEMO_MANIFEST}}`;
+          res.writeHead(200, {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(text),
+          });
+          res.end(text);
+        },
         () => send(res, 500, { errors: ['signing failed'] }),
       );
     });

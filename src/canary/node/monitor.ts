@@ -89,6 +89,11 @@ export interface MonitorOptions {
 interface CurrentEvidence {
   digest: string | null;
   evidence: EvidenceBundle | null;
+  /**
+   * The bundle as Canary writes it. Served and stored as text: a manifest may hold integers
+   * beyond 2^53 or floats like 60.0 that JSON.stringify cannot reproduce.
+   */
+  text: string | null;
   claims: EvidenceClaims | null;
   tls: StatementTls | undefined;
 }
@@ -321,11 +326,11 @@ export class CanaryMonitor {
     return this.runtime(id).state.view(this.now());
   }
 
-  /** The evidence bundle the current statement names, if any. */
-  evidence(id: string): EvidenceBundle | undefined {
+  /** The evidence bundle the current statement names, if any, as Canary's text. */
+  evidenceText(id: string): string | undefined {
     const r = this.runtime(id);
     const s = this.statement(id);
-    return s.payload.evidence_digest && r.current?.evidence ? r.current.evidence : undefined;
+    return s.payload.evidence_digest && r.current?.text ? r.current.text : undefined;
   }
 
   /** The claims of the evidence the current statement names, if any. */
@@ -378,7 +383,7 @@ export class CanaryMonitor {
     const reason: AttemptReason = result.reason;
     let own: CurrentEvidence | undefined;
     if (result.document && result.document.length > 0 && result.nonce.length === 32 && result.observedAt) {
-      const { bundle } = await buildEvidenceBundle({
+      const { bundle, text } = await buildEvidenceBundle({
         targetId: r.config.id,
         document: result.document,
         nonce: result.nonce,
@@ -388,12 +393,13 @@ export class CanaryMonitor {
       own = {
         digest: bundle.evidence_digest,
         evidence: bundle,
+        text,
         claims: claimsOf(r.config, bundle.evidence_digest, result),
         tls: result.tls,
       };
     } else if (isDefinitiveReason(reason)) {
       // A definitive verdict without decodable document bytes (MALFORMED_EVIDENCE).
-      own = { digest: null, evidence: null, claims: null, tls: undefined };
+      own = { digest: null, evidence: null, text: null, claims: null, tls: undefined };
     }
     const accepted = isDefinitiveReason(reason)
       ? r.state.record({ reason, observedAt: result.observedAt as Date })
@@ -424,7 +430,7 @@ export class CanaryMonitor {
         transport_warning: view.transportWarning,
       } satisfies Observation,
       statement,
-      evidence: shown?.evidence ?? null,
+      evidence: shown?.text ?? null,
       claims: shown?.claims ?? null,
     }));
     r.published = statement;

@@ -62,9 +62,13 @@ async function route(monitor: CanaryMonitor, url: URL, res: http.ServerResponse)
   const id = m[1]!;
   const what = m[2]!;
   if (what === 'statement') return json(res, 200, monitor.statement(id));
-  if (what === 'evidence' || what === 'evidence/claims') {
-    const body = what === 'evidence' ? monitor.evidence(id) : monitor.claims(id);
-    return body ? json(res, 200, body) : json(res, 404, { error: 'no_evidence' });
+  if (what === 'evidence') {
+    const text = monitor.evidenceText(id);
+    return text ? send(res, 200, 'application/json', text) : json(res, 404, { error: 'no_evidence' });
+  }
+  if (what === 'evidence/claims') {
+    const claims = monitor.claims(id);
+    return claims ? json(res, 200, claims) : json(res, 404, { error: 'no_evidence' });
   }
   if (what === 'history') {
     const paging = parseHistoryPaging(url.searchParams);
@@ -77,11 +81,14 @@ async function route(monitor: CanaryMonitor, url: URL, res: http.ServerResponse)
   const attempt = await monitor.store.get(id, Number(m[3]));
   if (!attempt) return json(res, 404, { error: 'not_found' });
   if (m[4]) return attempt.claims ? json(res, 200, attempt.claims) : json(res, 404, { error: 'no_evidence' });
-  return json(res, 200, {
-    observation: attempt.observation,
-    statement: attempt.statement,
-    evidence: attempt.evidence,
-  });
+  // The bundle is kept as Canary's text (exact numbers); splice it in rather than re-serialise.
+  const evidence = typeof attempt.evidence === 'string' ? attempt.evidence.trimEnd() : 'null';
+  return send(
+    res,
+    200,
+    'application/json',
+    `{"observation":${JSON.stringify(attempt.observation)},"statement":${JSON.stringify(attempt.statement)},"evidence":${evidence}}`,
+  );
 }
 
 /**

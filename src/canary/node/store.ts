@@ -23,8 +23,8 @@ export interface StoredAttempt {
   observation: Observation;
   /** The signed statement published right after this attempt. */
   statement: unknown;
-  /** The evidence bundle, when a document was received. */
-  evidence: unknown | null;
+  /** The text of the evidence bundle the statement names (Canary's own rendering), or null. */
+  evidence: string | null;
   /** The evidence claims, when a document was received. */
   claims: EvidenceClaims | null;
 }
