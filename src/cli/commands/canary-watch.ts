@@ -11,7 +11,6 @@ import { deriveCanaryKeys, generateSeed, parseMasterSeed } from '../../canary/ke
 import { CanaryMonitor } from '../../canary/node/monitor.js';
 import { startApi } from '../../canary/node/server.js';
 import { printable } from '../../deployment/response.js';
-import type { EnclaveVerifyError } from '../../errors.js';
 import { parseFlags, readFileText, readRootFile, usageError } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT } from '../context.js';
@@ -210,6 +209,3 @@ export const run: Command = async (argv, ctx) => {
     process.off('SIGTERM', onSignal);
   }
 };
-
-/** Unused-input guard: an error type the CLI maps to exit 2. */
-export type { EnclaveVerifyError };
