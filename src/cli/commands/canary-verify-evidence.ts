@@ -1,0 +1,116 @@
+/**
+ * `enclave-verify canary verify-evidence FILE (--expect-pcrs F | --pcr N=HEX...) [--root F]`:
+ * CANARY.md 5, the document replayed by our verifier at the bundle's `observed_at`.
+ */
+import { resolve } from 'node:path';
+import { parseEvidenceBundle, replayEvidence } from '../../canary/evidence.js';
+import { parseFlags, readFileText } from '../args.js';
+import type { Command } from '../context.js';
+import { EXIT } from '../context.js';
+import {
+  type CanaryVerdict,
+  canaryUsage,
+  failure,
+  pcrsRecord,
+  printVerdict,
+  readCanaryPcrs,
+  readRoots,
+} from './canary-support.js';
+
+const HELP = `usage: enclave-verify canary verify-evidence FILE (--expect-pcrs F | --pcr N=HEX...) [--root F] [--json]
+
+Replay a Canary evidence bundle (caution-canary-evidence-v0): its parsing rules, then the
+attestation document checked at the bundle's observed_at (certificate chain to the AWS root,
+COSE signature, the bundle's nonce, PCR0/1/2 equal to YOUR expected values; they never come
+from the bundle). observed_at is only the validation time: a replay proves what the document
+says, not that it is recent (freshness comes from a valid statement naming this evidence).
+
+  --expect-pcrs F  nitro-cli/eif_build/.pcrs files, .caution/trusted_hashes.json, canaryctl's
+                   {"pcr0","pcr1","pcr2"}, or a canary config with --target ID
+  --pcr N=HEX      expected PCR N (0, 1 and 2 are all required)
+  --root F         trust this root (PEM or DER) instead of the AWS Nitro root
+  --json           one object {ok, code, reason, target_id, observed_at, evidence_digest, ...}
+
+exit codes: 0 ALL_CHECKS_PASSED, 1 invalid or failed replay, 2 usage or input error
+`;
+
+/**
+ * Run `canary verify-evidence`.
+ *
+ * @example
+ * ```ts
+ * await run(['evidence.json', '--expect-pcrs', '.caution/trusted_hashes.json'], ctx);
+ * ```
+ */
+export const run: Command = async (argv, ctx) => {
+  const { values, positionals } = parseFlags(
+    {
+      args: argv,
+      options: {
+        'expect-pcrs': { type: 'string' },
+        pcr: { type: 'string', multiple: true },
+        target: { type: 'string' },
+        root: { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+    },
+    (m) => canaryUsage('verify-evidence', m),
+  );
+  if (values.help) {
+    ctx.stdout.write(HELP);
+    return EXIT.VERIFIED;
+  }
+  if (positionals.length !== 1) throw canaryUsage('verify-evidence', 'give exactly one evidence bundle file');
+  const expected = await readCanaryPcrs(
+    ctx,
+    values['expect-pcrs'],
+    values.pcr,
+    values.target,
+    'verify-evidence',
+  );
+  const roots = await readRoots(ctx, values.root);
+  const file = positionals[0]!;
+  const text = await readFileText(resolve(ctx.cwd, file), `evidence ${file}`);
+  const base = { expectedPcrs: pcrsRecord(expected) };
+  let verdict: CanaryVerdict;
+  try {
+    const parsed = await parseEvidenceBundle(text);
+    const b = parsed.bundle;
+    const replay = await replayEvidence(parsed, { expectedPcrs: expected, ...(roots ? { roots } : {}) });
+    const fields = {
+      ...base,
+      partial: true,
+      reason: replay.reason,
+      target_id: b.target_id,
+      observed_at: b.observed_at,
+      evidence_digest: b.evidence_digest,
+      manifest_digest: b.manifest_digest,
+      moduleId: replay.report.document?.moduleId ?? null,
+      checks: replay.report.checks,
+    };
+    const lines = [
+      `target ${b.target_id}, observed at ${b.observed_at} (the validation time, not proof of freshness)`,
+      `evidence ${b.evidence_digest}, manifest ${b.manifest_digest} (manifest unsigned)`,
+      `reason ${replay.reason}`,
+      ...replay.report.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`),
+    ];
+    verdict = replay.ok
+      ? { ok: true, code: null, fields, lines }
+      : {
+          ok: false,
+          code: replay.code!,
+          message: `${replay.reason}: ${replay.message ?? ''}`,
+          fields,
+          lines,
+        };
+  } catch (e) {
+    verdict = failure(e, base);
+  }
+  return printVerdict(ctx, verdict, {
+    json: values.json,
+    command: 'verify-evidence',
+    summary: 'evidence replayed: ALL_CHECKS_PASSED',
+  });
+};
