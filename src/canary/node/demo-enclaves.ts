@@ -14,6 +14,7 @@ import { createDemoTlsCertificate, type DemoTlsCertificate } from '../../deploym
 import { createTestPki, issueAttestation, type TestPki } from '../../forge/index.js';
 import { toHex, utf8 } from '../../util/bytes.js';
 import { sha256 } from '../../util/digest.js';
+import { canonicalJson } from '../jcs.js';
 import type { PcrTriple } from '../observation.js';
 
 /** How a simulated enclave answers. */
@@ -192,5 +193,29 @@ export async function startDemoCanaryEnclave(
         server.close(() => resolve());
         server.closeAllConnections();
       }),
+  };
+}
+
+/**
+ * A simulated Bootproofd for a simulated monitor node: documents whose user_data is the node's
+ * metadata (Canary's canonical JSON), signed by the fleet's PKI, with the demo image's PCRs.
+ *
+ * @example
+ * ```ts
+ * const api = await startApi({ tls: fleet.tls, attestation: nodeAttestation(fleet, () => monitor.metadata) });
+ * ```
+ */
+export function nodeAttestation(
+  fleet: DemoFleet,
+  metadata: () => unknown,
+): (nonce: Uint8Array) => Promise<{ document: Uint8Array }> {
+  return async (nonce) => {
+    const pcrs = new Map<number, Uint8Array>();
+    for (let i = 0; i < 16; i++) pcrs.set(i, new Uint8Array(48));
+    pcrs.set(0, fleet.image.pcrs.pcr0);
+    pcrs.set(1, fleet.image.pcrs.pcr1);
+    pcrs.set(2, fleet.image.pcrs.pcr2);
+    const userData = utf8(canonicalJson(metadata()));
+    return { document: await issueAttestation(fleet.pki, { timestamp: Date.now(), pcrs, userData, nonce }) };
   };
 }

@@ -6,6 +6,7 @@
  * 503 until the monitor is ready.
  */
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { EnclaveVerifyError } from '../../errors.js';
 import { parseHistoryPaging } from '../observation.js';
@@ -23,6 +24,19 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
+/** Options of {@link startApi}. */
+export interface ApiOptions {
+  host?: string;
+  port?: number;
+  /** Serve HTTPS with this key and certificate (PEM); canaryctl only talks https to a node. */
+  tls?: { certPem: string; keyPem: string };
+  /**
+   * `POST /attestation` (Bootproofd's route on a real node, which embeds DIR/metadata.json in
+   * the enclave's attestation): answered only when given, e.g. by a simulated node.
+   */
+  attestation?: (nonce: Uint8Array) => Promise<{ document: Uint8Array; manifest?: unknown }>;
+}
+
 const BASE_HEADERS = {
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
@@ -37,6 +51,40 @@ function send(res: http.ServerResponse, status: number, type: string, body: stri
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
   res.writeHead(status, { ...BASE_HEADERS, 'content-type': type, 'content-length': bytes.length });
   res.end(res.req.method === 'HEAD' ? undefined : bytes);
+}
+
+function attest(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  hook: NonNullable<ApiOptions['attestation']>,
+  ready: boolean,
+): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size > 4096) req.destroy();
+    else chunks.push(c);
+  });
+  req.on('end', () => {
+    if (!ready) return json(res, 503, { error: 'not_ready' });
+    let nonce: Uint8Array;
+    try {
+      const raw = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { nonce?: unknown }).nonce;
+      if (typeof raw !== 'string' || !/^[A-Za-z0-9+/]{43}=$/.test(raw)) throw new Error('nonce');
+      nonce = new Uint8Array(Buffer.from(raw, 'base64'));
+    } catch {
+      return json(res, 400, { errors: ['send {"nonce": "<standard base64 of 32 bytes>"}'] });
+    }
+    hook(nonce).then(
+      (a) =>
+        json(res, 200, {
+          document: Buffer.from(a.document).toString('base64'),
+          ...(a.manifest === undefined ? {} : { manifest: a.manifest }),
+        }),
+      () => json(res, 500, { errors: ['attestation failed'] }),
+    );
+  });
 }
 
 async function route(monitor: CanaryMonitor, url: URL, res: http.ServerResponse): Promise<void> {
@@ -100,9 +148,13 @@ async function route(monitor: CanaryMonitor, url: URL, res: http.ServerResponse)
  * api.ready(await CanaryMonitor.start(options));
  * ```
  */
-export async function startApi(options: { host?: string; port?: number } = {}): Promise<RunningApi> {
+export async function startApi(options: ApiOptions = {}): Promise<RunningApi> {
   let monitor: CanaryMonitor | undefined;
-  const server = http.createServer((req, res) => {
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    if (req.method === 'POST' && options.attestation && (req.url ?? '').split('?')[0] === '/attestation') {
+      attest(req, res, options.attestation, monitor !== undefined);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       req.resume();
       return json(res, 405, { error: 'method_not_allowed' });
@@ -121,7 +173,10 @@ export async function startApi(options: { host?: string; port?: number } = {}): 
       if (!res.headersSent) json(res, 500, { error: 'internal_error' });
       else res.destroy();
     });
-  });
+  };
+  const server = options.tls
+    ? https.createServer({ cert: options.tls.certPem, key: options.tls.keyPem }, listener)
+    : http.createServer(listener);
   // A read-only API needs no slow clients: bound what one connection may hold.
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
@@ -144,7 +199,7 @@ export async function startApi(options: { host?: string; port?: number } = {}): 
   const port = (server.address() as AddressInfo).port;
   const hostPart = host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${hostPart}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${hostPart}:${port}`,
     port,
     ready(m) {
       monitor = m;
