@@ -157,18 +157,25 @@ export async function startApi(options: ApiOptions = {}): Promise<RunningApi> {
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       req.resume();
-      return json(res, 405, { error: 'method_not_allowed' });
+      json(res, 405, { error: 'method_not_allowed' });
+      return;
     }
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://monitor.invalid');
     } catch {
-      return json(res, 404, { error: 'not_found' });
+      json(res, 404, { error: 'not_found' });
+      return;
     }
     if (url.pathname === '/health') {
-      return monitor ? json(res, 200, { status: 'ok' }) : json(res, 503, { status: 'starting' });
+      if (monitor) json(res, 200, { status: 'ok' });
+      else json(res, 503, { status: 'starting' });
+      return;
     }
-    if (!monitor) return json(res, 503, { error: 'not_ready' });
+    if (!monitor) {
+      json(res, 503, { error: 'not_ready' });
+      return;
+    }
     route(monitor, url, res).catch(() => {
       if (!res.headersSent) json(res, 500, { error: 'internal_error' });
       else res.destroy();
