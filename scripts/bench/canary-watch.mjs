@@ -11,9 +11,13 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCanaryConfig } from '../../dist/canary/config.js';
-import { deriveCanaryKeys } from '../../dist/canary/keys.js';
-import { CanaryMonitor } from '../../dist/canary/node/monitor.js';
+
+// fsync, DNS lookups and WebCrypto all run on libuv's pool (4 threads by default); a monitor of
+// 100 targets wants more. Set before anything uses the pool, so the library is imported below.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+const { parseCanaryConfig } = await import('../../dist/canary/config.js');
+const { deriveCanaryKeys } = await import('../../dist/canary/keys.js');
+const { CanaryMonitor } = await import('../../dist/canary/node/monitor.js');
 
 const TARGETS = 100;
 const INTERVAL_S = 6;
@@ -125,10 +129,12 @@ const maxLate = late[late.length - 1] ?? Number.POSITIVE_INFINITY;
 const p99 = late[Math.floor(late.length * 0.99)] ?? Number.POSITIVE_INFINITY;
 let passed = 0;
 let failed = 0;
+const reasons = new Map();
 for (const id of monitor.targetIds) {
   for (const [reason, n] of monitor.details(id).counts) {
     if (reason === 'ALL_CHECKS_PASSED') passed += n;
     else failed += n;
+    reasons.set(reason, (reasons.get(reason) ?? 0) + n);
   }
 }
 passed -= 30; // the baseline's probes

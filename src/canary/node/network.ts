@@ -7,7 +7,8 @@
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
-import { nodeTransport } from '../../deployment/node/transport.js';
+import type { SecureContext } from 'node:tls';
+import { nodeTransport, trustContext } from '../../deployment/node/transport.js';
 import type { DeploymentTransport } from '../../deployment/transport.js';
 import { EnclaveVerifyError } from '../../errors.js';
 
@@ -186,6 +187,9 @@ export function pinnedLookup(pin: PinnedAddress): LookupFunction {
   }) as LookupFunction;
 }
 
+/** TLS contexts per policy: building one parses every root, too costly per probe. */
+const contexts = new WeakMap<NetworkPolicy, SecureContext>();
+
 /**
  * The transport of one probe: resolve and check the host now, then connect only to that
  * address (TLS still verifies the certificate for the host name).
@@ -198,8 +202,13 @@ export function pinnedLookup(pin: PinnedAddress): LookupFunction {
  */
 export async function probeTransport(url: URL, policy: NetworkPolicy): Promise<DeploymentTransport> {
   const pin = await resolvePinned(url.hostname, policy);
+  let secureContext = contexts.get(policy);
+  if (!secureContext && policy.ca && policy.ca.length > 0) {
+    secureContext = trustContext(policy.ca);
+    contexts.set(policy, secureContext);
+  }
   return nodeTransport({
-    ...(policy.ca && policy.ca.length > 0 ? { ca: policy.ca } : {}),
+    ...(secureContext ? { secureContext } : {}),
     lookup: pinnedLookup(pin),
     connectTimeoutMs: policy.connectTimeoutMs ?? 5_000,
   });

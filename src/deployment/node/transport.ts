@@ -7,7 +7,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { LookupFunction, Socket } from 'node:net';
-import { rootCertificates, type TLSSocket } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext, type TLSSocket } from 'node:tls';
 import { EnclaveVerifyError } from '../../errors.js';
 import { ByteChunks } from '../../util/bytes.js';
 import type { AttestationResponse, DeploymentTransport } from '../transport.js';
@@ -28,6 +28,21 @@ export interface NodeTransportOptions {
   lookup?: LookupFunction;
   /** Fail with `ERR_TIMEOUT` when the TCP (and TLS) connection is not up within this many ms. */
   connectTimeoutMs?: number;
+  /** A TLS context to reuse (see {@link trustContext}); overrides `ca`. */
+  secureContext?: SecureContext;
+}
+
+/**
+ * A TLS context trusting Node's bundled roots plus `extra` PEM CAs. Building one parses every
+ * root (about 40 ms of CPU), so callers making many requests build it once.
+ *
+ * @example
+ * ```ts
+ * const transport = nodeTransport({ secureContext: trustContext([demoPem]) });
+ * ```
+ */
+export function trustContext(extra: readonly string[]): SecureContext {
+  return createSecureContext({ ca: [...rootCertificates, ...extra] });
 }
 
 /**
@@ -41,7 +56,8 @@ export interface NodeTransportOptions {
  */
 export function nodeTransport(options: NodeTransportOptions = {}): DeploymentTransport {
   const extra = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
-  const ca = extra.length > 0 ? [...rootCertificates, ...extra] : undefined;
+  // One context for every request of this transport, not one per request.
+  const secureContext = options.secureContext ?? (extra.length > 0 ? trustContext(extra) : undefined);
   return (request) =>
     new Promise<AttestationResponse>((resolve, reject) => {
       const url = new URL(request.url);
@@ -66,7 +82,7 @@ export function nodeTransport(options: NodeTransportOptions = {}): DeploymentTra
         reject(error);
       };
       const req = secure
-        ? https.request(url, { ...common, ...(ca ? { ca } : {}) })
+        ? https.request(url, { ...common, ...(secureContext ? { secureContext } : {}) })
         : http.request(url, common);
       req.on('error', (error) => fail(connectionError(error, request.url, request.signal)));
       if (options.connectTimeoutMs !== undefined) {
