@@ -19,7 +19,6 @@ import {
   configDocument,
   targetOrigin,
 } from '../config.js';
-import { sha256Digest } from '../digest.js';
 import { buildEvidenceBundle, type EvidenceBundle } from '../evidence.js';
 import { canonicalJson, type JsonValue } from '../jcs.js';
 import { CANARY_PROTOCOL, type CanaryKeyPair, keysDocumentBytes, keysetDigest } from '../keys.js';
@@ -534,6 +533,3 @@ function claimsOf(target: CanaryTargetConfig, digest: string, result: ProbeResul
         : null,
   };
 }
-
-/** Re-exported for the CLI: the digest of a file's bytes in Canary's form. */
-export { sha256Digest };
