@@ -30,6 +30,7 @@ says, not that it is recent (freshness comes from a valid statement naming this 
   --pcr N=HEX      expected PCR N (0, 1 and 2 are all required)
   --root F         trust this root (PEM or DER) instead of the AWS Nitro root
   --json           one object {ok, code, reason, target_id, observed_at, evidence_digest, ...}
+--help shows this help.
 
 exit codes: 0 ALL_CHECKS_PASSED, 1 invalid or failed replay, 2 usage or input error
 `;

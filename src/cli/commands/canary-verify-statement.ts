@@ -29,6 +29,7 @@ target passed; FAILED, PENDING, UNREACHABLE and STALE are valid signed negative 
   --trusted-keys KEYS  the node's /keys.json as pinned by 'canary save-keys'
   --at now|ISO         verification time (default now); e.g. 2026-07-17T12:01:00Z for audits
   --json               one object {ok, code, target_id, status, reason, ...}
+--help shows this help.
 
 exit codes: 0 valid statement, 1 invalid, 2 usage or input error
 `;
