@@ -25,6 +25,7 @@ writeFileSync(
   }),
 );
 const run = (args: string[]) => runCli(['canary', ...args], { cwd: dir });
+// biome-ignore lint/suspicious/noExplicitAny: the CLI's JSON is read loosely; each test asserts exact values
 const json = (s: string) => JSON.parse(s) as Record<string, any>;
 
 describe('canary verify-statement', () => {

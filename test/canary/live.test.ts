@@ -32,6 +32,7 @@ async function withServer(knobs: ServerKnobs, f: (s: CanaryTestServer, flags: st
   }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the CLI's JSON is read loosely; each test asserts exact values
 const json = (stdout: string) => JSON.parse(stdout) as Record<string, any>;
 
 describe('live Canary node', () => {
