@@ -6,7 +6,7 @@
 import { copyFile, lstat, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { buildEvidenceBundle } from '../../canary/evidence.js';
-import { type JsonValue, parseStrictJson } from '../../canary/jcs.js';
+import { canonicalJson, JsonFloat, type JsonValue, parseStrictJson } from '../../canary/jcs.js';
 import { isIdentifier } from '../../canary/reasons.js';
 import type { DeploymentTransport } from '../../deployment/transport.js';
 import type { DeploymentProbe } from '../../deployment/verify-deployment.js';
@@ -159,4 +159,114 @@ export async function saveEvidence(
   await writeFile(temp, text, { flag: 'wx' });
   await rename(temp, path);
   return bundle.evidence_digest;
+}
+
+/** How the served manifest compares with the `/manifest.json` of the rebuilt ramdisk. */
+export interface ManifestAuthentication {
+  status:
+    | 'authenticated'
+    | 'matches-unverified'
+    | 'differs'
+    | 'not-served'
+    | 'not-in-rebuild'
+    | 'rebuilt-not-json';
+  summary: string;
+  differences: { path: string; served: unknown; rebuilt: unknown }[];
+}
+
+const MAX_DIFFERENCES = 20;
+
+function isJsonObject(v: JsonValue | undefined): v is { [key: string]: JsonValue } {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof JsonFloat);
+}
+
+/** Differences between two JSON values, by path (`a.b[2]`), leaves compared as canonical JSON. */
+function diffValues(
+  served: JsonValue | undefined,
+  rebuilt: JsonValue | undefined,
+  path: string,
+  out: ManifestAuthentication['differences'],
+): void {
+  if (out.length >= MAX_DIFFERENCES) return;
+  if (isJsonObject(served) && isJsonObject(rebuilt)) {
+    for (const key of [...new Set([...Object.keys(served), ...Object.keys(rebuilt)])].sort()) {
+      diffValues(served[key], rebuilt[key], path === '' ? key : `${path}.${key}`, out);
+    }
+    return;
+  }
+  if (Array.isArray(served) && Array.isArray(rebuilt)) {
+    for (let i = 0; i < Math.max(served.length, rebuilt.length); i++)
+      diffValues(served[i], rebuilt[i], `${path}[${i}]`, out);
+    return;
+  }
+  const text = (v: JsonValue | undefined) => (v === undefined ? undefined : canonicalJson(v));
+  if (text(served) !== text(rebuilt)) {
+    // Shown as canonical JSON text, cut short: the served side is hostile and may be huge.
+    const shown = (t: string | undefined) =>
+      t === undefined ? null : t.length > 200 ? `${t.slice(0, 200)}...` : t;
+    out.push({
+      path: path === '' ? '(whole manifest)' : path,
+      served: shown(text(served)),
+      rebuilt: shown(text(rebuilt)),
+    });
+  }
+}
+
+/**
+ * Compare the manifest the endpoint served (unsigned) with `/manifest.json` of the ramdisk
+ * `--rebuild` rebuilt, as JSON values. That file lies inside the measured ramdisk, so when the
+ * PCRs verified and the two are equal, the served manifest is authenticated by the rebuilt PCRs.
+ *
+ * @example
+ * ```ts
+ * const m = manifestAuthentication(probe.ok, tap.lastBody(), expectations.rebuiltManifest);
+ * console.log(m.summary);
+ * ```
+ */
+export function manifestAuthentication(
+  pcrsVerified: boolean,
+  body: Uint8Array | undefined,
+  rebuilt: Uint8Array | undefined,
+): ManifestAuthentication {
+  const none = (status: ManifestAuthentication['status'], summary: string): ManifestAuthentication => ({
+    status,
+    summary,
+    differences: [],
+  });
+  if (!rebuilt)
+    return none('not-in-rebuild', 'manifest: the rebuilt ramdisk has no /manifest.json to compare with');
+  let rebuiltValue: JsonValue;
+  try {
+    rebuiltValue = parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(rebuilt));
+  } catch {
+    return none('rebuilt-not-json', 'manifest: the rebuilt /manifest.json is not JSON; nothing compared');
+  }
+  let served: JsonValue | undefined;
+  try {
+    const parsed = body ? parseStrictJson(new TextDecoder().decode(body)) : undefined;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+      served = (parsed as Record<string, JsonValue>).manifest;
+  } catch {
+    served = undefined;
+  }
+  if (served === undefined)
+    return none('not-served', 'manifest: the endpoint sent none to compare with the rebuilt /manifest.json');
+  const differences: ManifestAuthentication['differences'] = [];
+  diffValues(served, rebuiltValue, '', differences);
+  if (differences.length > 0) {
+    return {
+      status: 'differs',
+      summary: `manifest DIFFERS from the rebuilt /manifest.json (${differences.map((d) => d.path).join(', ')}): the served provenance is not what the measured image contains`,
+      differences,
+    };
+  }
+  return pcrsVerified
+    ? none(
+        'authenticated',
+        'manifest authenticated by the rebuilt PCRs (equal to /manifest.json of the rebuilt ramdisk)',
+      )
+    : none(
+        'matches-unverified',
+        'manifest equals the rebuilt /manifest.json, but the PCRs did not verify: nothing is authenticated',
+      );
 }

@@ -6,6 +6,7 @@ import { constants } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { nodeTransport } from '../../deployment/node/transport.js';
+import { printable } from '../../deployment/response.js';
 import type { DeploymentProbe, VerifyDeploymentOptions } from '../../deployment/verify-deployment.js';
 import { probeDeployment } from '../../deployment/verify-deployment.js';
 import { watchDeployment } from '../../deployment/watch.js';
@@ -16,7 +17,13 @@ import { toHex } from '../../util/bytes.js';
 import { parseFlags, readFileText, usageError } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
-import { evidenceTargetId, saveEvidence, saveTrustedHashes, tapTransport } from './deployment-artifacts.js';
+import {
+  evidenceTargetId,
+  manifestAuthentication,
+  saveEvidence,
+  saveTrustedHashes,
+  tapTransport,
+} from './deployment-artifacts.js';
 import { loadExpectations } from './deployment-expectations.js';
 import { parseDuration } from './verify.js';
 
@@ -212,6 +219,15 @@ export const run: Command = async (argv, ctx) => {
     evidenceTarget,
     tap.lastBody(),
   );
+  if (values.rebuild) {
+    // The served manifest is unsigned; the rebuilt ramdisk's /manifest.json is covered by the PCRs.
+    const m = manifestAuthentication(probe.ok, tap.lastBody(), expectations.rebuiltManifest);
+    artifacts.json.manifestAuthentication = m;
+    artifacts.lines.unshift(
+      `\n${m.summary}`,
+      ...m.differences.map((d) => `  ${d.path}: served ${d.served}, rebuilt ${d.rebuilt}`),
+    );
+  }
   if (reportFile)
     await writeFile(reportFile, renderDeploymentAudit(probe, inputs)).catch((cause) =>
       Promise.reject(cannotWrite(cause)),
@@ -219,7 +235,10 @@ export const run: Command = async (argv, ctx) => {
   if (json) ctx.stdout.write(`${JSON.stringify({ ...deploymentJson(probe, inputs), ...artifacts.json })}\n`);
   else {
     ctx.stdout.write(renderDeploymentText(probe, inputs));
-    for (const line of artifacts.lines) ctx.stdout.write(`${line}\n`);
+    // Manifest values come from the endpoint: no control characters to the terminal.
+    for (const line of artifacts.lines) {
+      ctx.stdout.write(line.startsWith('\n') ? `\n${printable(line.slice(1))}\n` : `${printable(line)}\n`);
+    }
     if (values.report) ctx.stdout.write(`\nAudit record written to ${values.report}\n`);
   }
   if (probe.ok) return EXIT.VERIFIED;
