@@ -35,6 +35,7 @@ replaces FILE (written to a temporary file, then renamed).
 signature verified, debug enclaves refused). TOFU proves continuity only: the values are
 whatever runs now, not what you reviewed. It asks for confirmation on a terminal; elsewhere
 give --accept-tofu. TOFU is refused with --e2e-mode tls, as Canary does.
+--help shows this help.
 
 exit codes: 0 added, 1 the target's attestation failed, 2 usage or input error
 `;

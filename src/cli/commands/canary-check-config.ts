@@ -14,6 +14,7 @@ const HELP = `usage: enclave-verify canary check-config FILE [--json]
 Validate a Canary configuration (canary.json) with Canary's rules, in Canary's order, and print
 its config_digest (of the default-filled config). A node's /config.json document
 ({"config", "config_digest"}) is also accepted: its served digest must be the recomputed one.
+--help shows this help.
 
 exit codes: 0 valid, 1 invalid, 2 usage or input error
 `;

@@ -15,6 +15,7 @@ const HELP = `usage: enclave-verify canary check-keys FILE [--json]
 Validate a Canary keys document (/keys.json) with canaryctl's V0 key-set rules and print its
 keyset_digest (SHA-256 of the exact bytes) and whether the bytes are canonical JSON. 'canary
 verify' needs canonical bytes equal to the node's live /keys.json.
+--help shows this help.
 
 exit codes: 0 valid, 1 invalid, 2 usage or input error
 `;

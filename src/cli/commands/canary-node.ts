@@ -28,6 +28,7 @@ export const NODE_FLAG_HELP = `  --canary-url URL  the node's bare https origin 
   --root F          trust this root (PEM/DER) instead of the AWS Nitro root (test nodes)
   --ca F            extra CA (PEM) for the node's TLS certificate (self-hosted, tests)
   --json            one object {ok, code, ...}
+  --help            this help
 Network: 5 s to connect, 15 s per request, bodies up to 256 KiB, no redirects.`;
 
 /** A node reached and attested from the command's flags. */

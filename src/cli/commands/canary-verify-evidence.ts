@@ -3,14 +3,13 @@
  * CANARY.md 5, the document replayed by our verifier at the bundle's `observed_at`.
  */
 import { resolve } from 'node:path';
-import { parseEvidenceBundle, replayEvidence } from '../../canary/evidence.js';
+import { checkEvidenceArtifact } from '../../canary/artifacts.js';
 import { parseFlags, readFileText } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT } from '../context.js';
 import {
   type CanaryVerdict,
   canaryUsage,
-  failure,
   pcrsRecord,
   printVerdict,
   readCanaryPcrs,
@@ -30,6 +29,7 @@ says, not that it is recent (freshness comes from a valid statement naming this 
   --pcr N=HEX      expected PCR N (0, 1 and 2 are all required)
   --root F         trust this root (PEM or DER) instead of the AWS Nitro root
   --json           one object {ok, code, reason, target_id, observed_at, evidence_digest, ...}
+--help shows this help.
 
 exit codes: 0 ALL_CHECKS_PASSED, 1 invalid or failed replay, 2 usage or input error
 `;
@@ -74,40 +74,22 @@ export const run: Command = async (argv, ctx) => {
   const file = positionals[0]!;
   const text = await readFileText(resolve(ctx.cwd, file), `evidence ${file}`);
   const base = { expectedPcrs: pcrsRecord(expected) };
-  let verdict: CanaryVerdict;
-  try {
-    const parsed = await parseEvidenceBundle(text);
-    const b = parsed.bundle;
-    const replay = await replayEvidence(parsed, { expectedPcrs: expected, ...(roots ? { roots } : {}) });
-    const fields = {
-      ...base,
-      partial: true,
-      reason: replay.reason,
-      target_id: b.target_id,
-      observed_at: b.observed_at,
-      evidence_digest: b.evidence_digest,
-      manifest_digest: b.manifest_digest,
-      moduleId: replay.report.document?.moduleId ?? null,
-      checks: replay.report.checks,
-    };
-    const lines = [
-      `target ${b.target_id}, observed at ${b.observed_at} (the validation time, not proof of freshness)`,
-      `evidence ${b.evidence_digest}, manifest ${b.manifest_digest} (manifest unsigned)`,
-      `reason ${replay.reason}`,
-      ...replay.report.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`),
-    ];
-    verdict = replay.ok
-      ? { ok: true, code: null, fields, lines }
-      : {
-          ok: false,
-          code: replay.code!,
-          message: `${replay.reason}: ${replay.message ?? ''}`,
-          fields,
-          lines,
-        };
-  } catch (e) {
-    verdict = failure(e, base);
-  }
+  const checked = await checkEvidenceArtifact(text, expected, roots);
+  const f = checked.fields as Record<string, string | undefined>;
+  const verdict: CanaryVerdict = {
+    ok: checked.ok,
+    code: checked.code,
+    ...(checked.message ? { message: checked.message } : {}),
+    fields: { ...base, ...checked.fields, ...(checked.checks ? { checks: checked.checks } : {}) },
+    lines: f.reason
+      ? [
+          `target ${f.target_id}, observed at ${f.observed_at} (the validation time, not proof of freshness)`,
+          `evidence ${f.evidence_digest}, manifest ${f.manifest_digest} (manifest unsigned)`,
+          `reason ${f.reason}`,
+          ...(checked.checks ?? []).map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`),
+        ]
+      : [],
+  };
   return printVerdict(ctx, verdict, {
     json: values.json,
     command: 'verify-evidence',

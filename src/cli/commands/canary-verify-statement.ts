@@ -3,15 +3,15 @@
  * CANARY.md 4 at a verification time (default now; a past time audits an old statement).
  */
 import { resolve } from 'node:path';
+import { checkStatementArtifact } from '../../canary/artifacts.js';
 import { keysetDigest } from '../../canary/keys.js';
-import { verifyStatement } from '../../canary/statement.js';
+import type { StatementPayload } from '../../canary/statement.js';
 import { parseFlags, readFileText } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT } from '../context.js';
 import {
   type CanaryVerdict,
   canaryUsage,
-  failure,
   parseAtFlag,
   printVerdict,
   readTrustedKeys,
@@ -29,6 +29,7 @@ target passed; FAILED, PENDING, UNREACHABLE and STALE are valid signed negative 
   --trusted-keys KEYS  the node's /keys.json as pinned by 'canary save-keys'
   --at now|ISO         verification time (default now); e.g. 2026-07-17T12:01:00Z for audits
   --json               one object {ok, code, target_id, status, reason, ...}
+--help shows this help.
 
 exit codes: 0 valid statement, 1 invalid, 2 usage or input error
 `;
@@ -70,27 +71,26 @@ export const run: Command = async (argv, ctx) => {
     keysetDigest: await keysetDigest(keys.bytes),
     nodeId: keys.nodeId,
   };
-  let verdict: CanaryVerdict;
-  try {
-    const { payload } = await verifyStatement(text, keys, { now: at });
-    verdict = {
-      ok: true,
-      code: null,
-      fields: { ...base, partial: true, ...payload },
-      lines: [
-        `target ${payload.target_id} (${payload.target_origin}): ${payload.status} (${payload.reason})`,
-        `claim ${payload.claim_type}, signed by ${payload.verifier_id} epoch ${payload.key_epoch}`,
-        `observed ${payload.observed_at ?? '-'}, issued ${payload.issued_at}, expires ${payload.expires_at}`,
-        `evidence ${payload.evidence_digest ?? '-'}, config ${payload.config_digest}`,
-        `checked at ${base.verifiedAt}${values.at && values.at !== 'now' ? ' (given: an audit of a past statement)' : ''}`,
-        ...(payload.status === 'VERIFIED'
-          ? []
-          : [`note: a valid signed ${payload.status} result, not a passed check`]),
-      ],
-    };
-  } catch (e) {
-    verdict = failure(e, base);
-  }
+  const checked = await checkStatementArtifact(text, keys, at);
+  const payload = checked.ok ? (checked.fields as unknown as StatementPayload) : undefined;
+  const verdict: CanaryVerdict = {
+    ok: checked.ok,
+    code: checked.code,
+    ...(checked.message ? { message: checked.message } : {}),
+    fields: { ...base, ...checked.fields },
+    lines: payload
+      ? [
+          `target ${payload.target_id} (${payload.target_origin}): ${payload.status} (${payload.reason})`,
+          `claim ${payload.claim_type}, signed by ${payload.verifier_id} epoch ${payload.key_epoch}`,
+          `observed ${payload.observed_at ?? '-'}, issued ${payload.issued_at}, expires ${payload.expires_at}`,
+          `evidence ${payload.evidence_digest ?? '-'}, config ${payload.config_digest}`,
+          `checked at ${base.verifiedAt}${values.at && values.at !== 'now' ? ' (given: an audit of a past statement)' : ''}`,
+          ...(payload.status === 'VERIFIED'
+            ? []
+            : [`note: a valid signed ${payload.status} result, not a passed check`]),
+        ]
+      : [],
+  };
   return printVerdict(ctx, verdict, {
     json: values.json,
     command: 'verify-statement',
