@@ -124,7 +124,10 @@ describe('AttemptStore', () => {
     });
   });
 
-  it('loses at most the attempt being written when the writer is killed with SIGKILL', async () => {
+  it('loses at most the attempt being written when the writer is killed with SIGKILL', {
+    timeout: 180_000,
+  }, async () => {
+    // The child runs the compiled store; building dist/ can take a minute on a loaded machine.
     ensureBuiltCli();
     const script = `
       import { AttemptStore } from ${JSON.stringify(join(process.cwd(), 'dist/canary/node/store.js'))};
@@ -142,7 +145,7 @@ describe('AttemptStore', () => {
       const ids = d.toString().trim().split('\n').map(Number);
       acknowledged = Math.max(acknowledged, ...ids);
     });
-    await new Promise<void>((resolve) => {
+    await new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {
         if (acknowledged >= 40) {
           clearInterval(timer);
@@ -150,6 +153,10 @@ describe('AttemptStore', () => {
           resolve();
         }
       }, 5);
+      child.once('exit', (code) => {
+        clearInterval(timer);
+        if (acknowledged < 40) reject(new Error(`the writer exited (${code}) after ${acknowledged} appends`));
+      });
     });
     await new Promise((r) => child.once('exit', r));
     // Simulate the worst tear too: half a line after whatever was on disk.
