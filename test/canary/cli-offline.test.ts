@@ -84,6 +84,27 @@ describe('canary verify-statement', () => {
   });
 });
 
+describe('canary inputs', () => {
+  it('code: verify-statement takes pinned keys that are not canonical bytes (only the live paths demand them)', async () => {
+    const r = await run([
+      'verify-statement',
+      'statement.json',
+      '--trusted-keys',
+      'keys-pretty.json',
+      '--at',
+      v.verification_time,
+      '--json',
+    ]);
+    expect([r.code, json(r.stdout).ok]).toEqual([0, true]);
+  });
+
+  it('refuses files over 1 MiB before reading them (ERR_INPUT_TOO_LARGE, exit 1 as for documents)', async () => {
+    writeFileSync(join(dir, 'huge.json'), Buffer.alloc(1024 * 1024 + 1, 0x20));
+    const r = await run(['verify-statement', 'huge.json', '--trusted-keys', 'keys.json', '--json']);
+    expect([r.code, json(r.stdout).code]).toEqual([1, 'ERR_INPUT_TOO_LARGE']);
+  });
+});
+
 describe('canary verify-evidence', () => {
   it('replays the vector with trusted_hashes.json (exit 0)', async () => {
     const r = await run([

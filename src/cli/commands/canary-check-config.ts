@@ -1,13 +1,8 @@
-/**
- * `enclave-verify canary check-config FILE [--json]`: CANARY.md 2, validity and `config_digest`
- * of a canary.json (or of a node's /config.json document, whose digest is then compared).
- */
-import { resolve } from 'node:path';
 import { configDigest, parseCanaryConfig, parseConfigDocument } from '../../canary/config.js';
-import { parseFlags, readFileText } from '../args.js';
+import { parseFlags } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT } from '../context.js';
-import { type CanaryVerdict, canaryUsage, failure, printVerdict } from './canary-support.js';
+import { type CanaryVerdict, canaryUsage, failure, printVerdict, readCanaryText } from './canary-support.js';
 
 const HELP = `usage: enclave-verify canary check-config FILE [--json]
 
@@ -42,7 +37,7 @@ export const run: Command = async (argv, ctx) => {
   }
   if (positionals.length !== 1) throw canaryUsage('check-config', 'give exactly one config file');
   const file = positionals[0]!;
-  const text = await readFileText(resolve(ctx.cwd, file), `config ${file}`);
+  const text = await readCanaryText(ctx, file, 'config');
   let verdict: CanaryVerdict;
   try {
     const isDocument = /^\s*\{\s*"config"\s*:/.test(text) || /"config_digest"\s*:/.test(text);

@@ -1,14 +1,9 @@
-/**
- * `enclave-verify canary check-keys FILE [--json]`: CANARY.md 3, the V0 key-set rules,
- * `keyset_digest` of the exact bytes, and whether the bytes are canonical (pinned files must be).
- */
-import { resolve } from 'node:path';
 import { encodeBase64Url } from '../../canary/encoding.js';
 import { keysetDigest, parseKeysDocument } from '../../canary/keys.js';
-import { parseFlags, readFileBytes } from '../args.js';
+import { parseFlags } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT } from '../context.js';
-import { type CanaryVerdict, canaryUsage, failure, printVerdict } from './canary-support.js';
+import { type CanaryVerdict, canaryUsage, failure, printVerdict, readCanaryFile } from './canary-support.js';
 
 const HELP = `usage: enclave-verify canary check-keys FILE [--json]
 
@@ -43,7 +38,7 @@ export const run: Command = async (argv, ctx) => {
   }
   if (positionals.length !== 1) throw canaryUsage('check-keys', 'give exactly one keys file');
   const file = positionals[0]!;
-  const bytes = await readFileBytes(resolve(ctx.cwd, file), `keys ${file}`);
+  const bytes = await readCanaryFile(ctx, file, 'keys');
   let verdict: CanaryVerdict;
   let summary = 'keys document';
   try {

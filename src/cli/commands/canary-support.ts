@@ -3,13 +3,15 @@
  * exit codes (0 valid, 1 invalid, 2 usage or input error), and readers for the trust inputs they
  * take (expected PCRs, pinned keys, roots, CAs, the verification time).
  */
+
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type ParsedKeysDocument, parseKeysDocument } from '../../canary/keys.js';
 import { printable } from '../../deployment/response.js';
 import { EnclaveVerifyError, type ErrorCode } from '../../errors.js';
 import { type ExpectedPcrs, normalizeExpectedPcrs, parseExpectedPcrs } from '../../policy/expected-pcrs.js';
 import { toHex } from '../../util/bytes.js';
-import { readFileBytes, readFileText, readRootFile, usageError } from '../args.js';
+import { cannotRead, readFileBytes, readFileText, readRootFile, usageError } from '../args.js';
 import type { CliContext } from '../context.js';
 import { EXIT } from '../context.js';
 
@@ -120,7 +122,7 @@ export async function readCanaryPcrs(
 ): Promise<ExpectedPcrs> {
   const out: ExpectedPcrs = new Map();
   if (file !== undefined) {
-    const text = await readFileText(resolve(ctx.cwd, file), `--expect-pcrs ${file}`);
+    const text = await readCanaryText(ctx, file, '--expect-pcrs');
     for (const [i, v] of parseExpectedPcrs(text, target === undefined ? {} : { target })) out.set(i, v);
   }
   for (const flag of flags ?? []) {
@@ -157,6 +159,43 @@ export function pcrsRecord(expected: ExpectedPcrs): Record<string, string> {
   return Object.fromEntries([...expected].map(([i, v]) => [String(i), toHex(v[0]!)]));
 }
 
+/** Canary artifacts and trust files are kilobytes; a larger file is refused before it is read. */
+export const MAX_CANARY_FILE = 1024 * 1024;
+
+/**
+ * The bytes of a file the canary commands read, refused (`ERR_INPUT_TOO_LARGE`, exit 2) above
+ * 1 MiB (exit 1, as for oversized documents) so a hostile or mistaken path cannot make us buffer
+ * gigabytes.
+ *
+ * @example
+ * ```ts
+ * const bytes = await readCanaryFile(ctx, 'statement.json', 'statement');
+ * ```
+ */
+export async function readCanaryFile(ctx: CliContext, file: string, what: string): Promise<Uint8Array> {
+  const path = resolve(ctx.cwd, file);
+  const info = await stat(path).catch((cause) => Promise.reject(cannotRead(`${what} ${file}`, cause)));
+  if (info.size > MAX_CANARY_FILE) {
+    throw new EnclaveVerifyError(
+      'ERR_INPUT_TOO_LARGE',
+      `${what} ${file} is ${info.size} bytes; Canary artifacts are at most ${MAX_CANARY_FILE} bytes here: check the file`,
+    );
+  }
+  return readFileBytes(path, `${what} ${file}`);
+}
+
+/**
+ * The UTF-8 text of a file read with {@link readCanaryFile}.
+ *
+ * @example
+ * ```ts
+ * const text = await readCanaryText(ctx, 'canary.json', 'config');
+ * ```
+ */
+export async function readCanaryText(ctx: CliContext, file: string, what: string): Promise<string> {
+  return new TextDecoder().decode(await readCanaryFile(ctx, file, what));
+}
+
 /**
  * A pinned keys file (`--trusted-keys`), parsed with the V0 key-set rules; a bad file is the
  * user's input error (exit 2).
@@ -167,7 +206,7 @@ export function pcrsRecord(expected: ExpectedPcrs): Record<string, string> {
  * ```
  */
 export async function readTrustedKeys(ctx: CliContext, file: string): Promise<ParsedKeysDocument> {
-  const bytes = await readFileBytes(resolve(ctx.cwd, file), `--trusted-keys ${file}`);
+  const bytes = await readCanaryFile(ctx, file, '--trusted-keys');
   try {
     return parseKeysDocument(bytes);
   } catch (e) {

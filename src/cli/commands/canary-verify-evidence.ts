@@ -1,10 +1,5 @@
-/**
- * `enclave-verify canary verify-evidence FILE (--expect-pcrs F | --pcr N=HEX...) [--root F]`:
- * CANARY.md 5, the document replayed by our verifier at the bundle's `observed_at`.
- */
-import { resolve } from 'node:path';
 import { checkEvidenceArtifact } from '../../canary/artifacts.js';
-import { parseFlags, readFileText } from '../args.js';
+import { parseFlags } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT } from '../context.js';
 import {
@@ -13,6 +8,7 @@ import {
   pcrsRecord,
   printVerdict,
   readCanaryPcrs,
+  readCanaryText,
   readRoots,
 } from './canary-support.js';
 
@@ -72,7 +68,7 @@ export const run: Command = async (argv, ctx) => {
   );
   const roots = await readRoots(ctx, values.root);
   const file = positionals[0]!;
-  const text = await readFileText(resolve(ctx.cwd, file), `evidence ${file}`);
+  const text = await readCanaryText(ctx, file, 'evidence');
   const base = { expectedPcrs: pcrsRecord(expected) };
   const checked = await checkEvidenceArtifact(text, expected, roots);
   const f = checked.fields as Record<string, string | undefined>;

@@ -1,12 +1,7 @@
-/**
- * `enclave-verify canary verify-statement FILE --trusted-keys KEYS [--at now|ISO] [--json]`:
- * CANARY.md 4 at a verification time (default now; a past time audits an old statement).
- */
-import { resolve } from 'node:path';
 import { checkStatementArtifact } from '../../canary/artifacts.js';
 import { keysetDigest } from '../../canary/keys.js';
 import type { StatementPayload } from '../../canary/statement.js';
-import { parseFlags, readFileText } from '../args.js';
+import { parseFlags } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT } from '../context.js';
 import {
@@ -14,6 +9,7 @@ import {
   canaryUsage,
   parseAtFlag,
   printVerdict,
+  readCanaryText,
   readTrustedKeys,
 } from './canary-support.js';
 
@@ -65,7 +61,7 @@ export const run: Command = async (argv, ctx) => {
   const at = parseAtFlag(values.at, 'verify-statement');
   const keys = await readTrustedKeys(ctx, values['trusted-keys']);
   const file = positionals[0]!;
-  const text = await readFileText(resolve(ctx.cwd, file), `statement ${file}`);
+  const text = await readCanaryText(ctx, file, 'statement');
   const base = {
     verifiedAt: at.toISOString(),
     keysetDigest: await keysetDigest(keys.bytes),
