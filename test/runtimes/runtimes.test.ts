@@ -200,14 +200,15 @@ describe('the package entry in other JavaScript runtimes', () => {
       BIN('deno'),
       [
         'run',
-        '--no-config',
+        // The project's package.json and node_modules resolve the entry's npm imports, as installed.
+        '--node-modules-dir=manual',
         '--no-lock',
         '--no-prompt',
         `--allow-read=${payloadFile}`,
         join(PROJECT, 'test/runtimes/cli-entry.mjs'),
         payloadFile,
       ],
-      { cwd: dir, env: { ...process.env, DENO_DIR: join(dir, 'deno'), NO_COLOR: '1' }, timeout: 30_000 },
+      { cwd: PROJECT, env: { ...process.env, DENO_DIR: join(dir, 'deno'), NO_COLOR: '1' }, timeout: 30_000 },
     );
     const r = JSON.parse(stdout) as RuntimeResult;
     expect(r.runtime).toMatch(/^deno \d/);
