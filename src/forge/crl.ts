@@ -29,8 +29,8 @@ export interface TestCrlOptions {
   signingKey?: CryptoKey;
   /** Signature hash; default SHA-384 as AWS's CAs sign. */
   hash?: 'SHA-256' | 'SHA-384' | 'SHA-512';
-  /** Extra CRL extensions (e.g. a critical unknown one). */
-  extensions?: x509.Extension[];
+  /** Extra CRL extensions (e.g. a critical unknown one): OID, criticality, DER of the value. */
+  extensions?: Array<{ oid: string; critical: boolean; value: Uint8Array }>;
 }
 
 const DAY = 86_400_000;
@@ -59,7 +59,10 @@ export async function issueTestCrl(
     ...(nextUpdate ? { nextUpdate } : {}),
     signingKey: options.signingKey ?? issuer.keys.privateKey,
     signingAlgorithm: { name: 'ECDSA', hash: options.hash ?? 'SHA-384' } as EcdsaParams,
-    extensions: options.extensions ?? [],
+    // Plain data in the options, so this entry's types do not expose @peculiar/x509's.
+    extensions: (options.extensions ?? []).map(
+      (e) => new x509.Extension(e.oid, e.critical, new Uint8Array(e.value)),
+    ),
     entries: (options.revoked ?? []).map((r) => {
       const der = r.certificate instanceof Uint8Array ? r.certificate : r.certificate.der;
       return {
