@@ -133,7 +133,7 @@ describe('Ramdisk inspection hides appended content', () => {
     );
     expect(good.stderr).toBe('');
     expect(good.stdout).toMatch(
-      /ramdisk 0 vs bootstrap ramdisk: identical\n[^]*ramdisk 1 vs customer ramdisk: identical\n/,
+      /ramdisk 0 vs bootstrap ramdisk: identical\n[\s\S]*ramdisk 1 vs customer ramdisk: identical\n/,
     );
     expect(good.code).toBe(0);
     const bad = await runCli(
