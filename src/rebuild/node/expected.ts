@@ -19,7 +19,7 @@ import { MAX_RECIPE_BYTES, readRecipeFile } from './recipe-file.js';
 
 /** One source of a rebuild, pinned by digest. */
 export interface RebuildInput {
-  role: 'recipe' | 'app' | 'overlay' | 'kernel';
+  role: 'recipe' | 'app' | 'overlay' | 'kernel' | 'image' | 'cmdline' | 'init' | 'nsm';
   path: string;
   /** `file`, or `directory` for an app given as a directory or OCI layout (no single digest). */
   kind: 'file' | 'directory';
@@ -84,6 +84,18 @@ async function digestFile(path: string): Promise<{ sha256: string; size: number 
       .on('end', done);
   });
   return { sha256: hash.digest('hex'), size };
+}
+
+/**
+ * One rebuild input pinned by digest (a directory, such as an OCI layout, by path only).
+ *
+ * @example
+ * ```ts
+ * await rebuildInput('image', 'app.docker.tar'); // { role: 'image', kind: 'file', sha256: '...', size: 21504 }
+ * ```
+ */
+export async function rebuildInput(role: RebuildInput['role'], path: string): Promise<RebuildInput> {
+  return input(role, path);
 }
 
 async function input(role: RebuildInput['role'], path: string): Promise<RebuildInput> {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { EnclaveVerifyError } from '../../errors.js';
 import { fromHex } from '../../util/bytes.js';
-import type { RebuildInput, RebuiltExpectation } from './expected.js';
+import { type RebuildInput, type RebuiltExpectation, rebuildInput } from './expected.js';
 import { type NitroCliRebuildOptions, rebuildNitroCli } from './nitro-cli.js';
 import { MAX_RECIPE_BYTES } from './recipe-file.js';
 
@@ -221,10 +221,17 @@ export async function expectedPcrsFromNitroCliRecipe(path: string): Promise<Rebu
   try {
     const r = await rebuildNitroCli({ ...options, outDir: dir });
     const inputs: RebuildInput[] = [
-      { role: 'recipe', path: file, kind: 'file' },
-      { role: 'app', path: options.image, kind: 'file' },
+      await rebuildInput('recipe', file),
+      await rebuildInput('image', options.image),
     ];
-    if (r.blobs) inputs.push({ role: 'kernel', path: r.blobs.kernel, kind: 'file' });
+    if (r.blobs) {
+      inputs.push(
+        await rebuildInput('kernel', r.blobs.kernel),
+        await rebuildInput('cmdline', r.blobs.cmdline),
+        await rebuildInput('init', r.blobs.init),
+        await rebuildInput('nsm', r.blobs.nsm),
+      );
+    }
     const expected = new Map<number, Uint8Array[]>([[2, [fromHex(r.pcrs.PCR2)]]]);
     if (r.pcrs.PCR0 && r.pcrs.PCR1) {
       expected.set(0, [fromHex(r.pcrs.PCR0)]);
