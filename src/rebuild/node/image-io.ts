@@ -13,7 +13,7 @@ import type { ImageOptions } from '../image.js';
 import type { ByteSource } from '../tar.js';
 import { type FileSource, openFileSource } from './fs.js';
 
-const CHUNK = 4 * 1024 * 1024;
+const CHUNK = 1024 * 1024;
 
 /** {@link ImageOptions} hooks backed by the disk, and the clean-up of their temporary files. */
 export interface NodeImageIo {
