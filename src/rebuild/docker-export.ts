@@ -97,7 +97,16 @@ export class DockerRootfs {
       } else if (child.type === 'symlink') {
         // Docker resolves the rest inside the layer's own directory (chroot): rare, delegated.
         const rest = parts.slice(0, i + 1).join('/');
-        const dir = resolveDir(diff, rest, true);
+        let dir: Inode | undefined;
+        try {
+          dir = resolveDir(diff, rest, true);
+        } catch (cause) {
+          throw new EnclaveVerifyError(
+            'ERR_ARCHIVE_UNSAFE',
+            `layer member '${pathToText(path)}' is placed under '${pathToText(rest)}', a symlink that loops or leads to a non-directory; refusing the layer`,
+            { details: { path: pathToText(path) }, cause },
+          );
+        }
         if (!dir) throw malformed(`'${pathToText(path)}' is placed under a dangling symlink`, path);
         node = dir;
       } else {

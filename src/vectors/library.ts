@@ -209,7 +209,11 @@ async function nitroCli(
       boot.push(x.slice());
     }
     // nitro-cli trims its cmdline file (Rust str::trim).
-    const cmdline = (decodeUtf8(await read(c.input.cmdline!)) ?? '').trim();
+    const cmdlineText = decodeUtf8(await read(c.input.cmdline!));
+    if (cmdlineText === undefined) {
+      throw new EnclaveVerifyError('ERR_INPUT_FORMAT', `${c.input.cmdline}: the cmdline blob is not UTF-8`);
+    }
+    const cmdline = cmdlineText.trim();
     const pcrs = pcrsFromParts({
       kernel: await read(c.input.kernel),
       cmdline,

@@ -318,6 +318,16 @@ describe('nitro-cli recipe: Docker export and linuxkit rules (SPEC 3.3)', () => 
       'ERR_ARCHIVE_MALFORMED',
       /which is a file/,
     );
+    await expectError(
+      build([
+        [
+          { name: 'l', type: '2', link: 'l' },
+          { name: 'l/x', body: 'y' },
+        ],
+      ]),
+      'ERR_ARCHIVE_UNSAFE',
+      /loops/,
+    );
     const huge = tar([{ name: 'big', body: 'x' }]);
     huge.set(new TextEncoder().encode('77777777777'), 124); // 8 GiB claimed, checksum now wrong
     await expectError(
