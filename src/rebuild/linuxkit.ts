@@ -242,18 +242,35 @@ export async function* writeLinuxkitCpio(
     pendingSize += b.length;
     length += b.length;
   };
-  const flush = (): Uint8Array | undefined => {
-    if (pending.length === 0) return undefined;
-    let out: Uint8Array;
-    if (pending.length === 1) out = pending[0]!;
-    else {
-      out = new Uint8Array(pendingSize);
-      let o = 0;
-      for (const p of pending) {
-        out.set(p, o);
-        o += p.length;
+  // Small pieces (headers, names, padding) are merged; file contents pass through uncopied.
+  const flush = (): Uint8Array[] => {
+    const out: Uint8Array[] = [];
+    let run: Uint8Array[] = [];
+    let runSize = 0;
+    const merge = () => {
+      if (run.length === 1) out.push(run[0]!);
+      else if (run.length > 1) {
+        const m = new Uint8Array(runSize);
+        let o = 0;
+        for (const p of run) {
+          m.set(p, o);
+          o += p.length;
+        }
+        out.push(m);
+      }
+      run = [];
+      runSize = 0;
+    };
+    for (const p of pending) {
+      if (p.length >= 64 * 1024) {
+        merge();
+        out.push(p);
+      } else {
+        run.push(p);
+        runSize += p.length;
       }
     }
+    merge();
     pending = [];
     pendingSize = 0;
     return out;
@@ -327,8 +344,7 @@ export async function* writeLinuxkitCpio(
             const n = Math.min(readSize, data.size - o);
             const part = await data.read(o, n);
             if (part.length !== n) throw changed(e.name, data.size);
-            const out = flush();
-            if (out) yield out;
+            yield* flush();
             push(part);
           }
         } else {
@@ -340,12 +356,11 @@ export async function* writeLinuxkitCpio(
     } else {
       header(e.name, e.mode, typeBits, e, 0);
     }
-    if (pendingSize >= 256 * 1024) yield flush()!;
+    if (pendingSize >= 256 * 1024) yield* flush();
   }
   header('TRAILER!!!', 0, 0, {}, 0);
   pad(512);
-  const out = flush();
-  if (out) yield out;
+  yield* flush();
 }
 
 function changed(name: string, size: number): EnclaveVerifyError {
