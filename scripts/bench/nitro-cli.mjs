@@ -105,12 +105,17 @@ function makeImage(dir) {
 }
 
 const OURS = `
+import { readFileSync } from 'node:fs';
 import { rebuildNitroCli } from ${JSON.stringify(join(root, 'dist', 'node.js'))};
 const t0 = performance.now();
 const r = await rebuildNitroCli({ image: process.argv[1], outDir: process.argv[2] });
 const wall = (performance.now() - t0) / 1000;
 const u = process.resourceUsage();
-console.log(JSON.stringify({ wall, cpu: (u.userCPUTime + u.systemCPUTime) / 1e6, maxRss: u.maxRSS * 1024, pcr2: r.pcrs.PCR2, size: r.customer.size }));
+// VmHWM, not getrusage's maxRSS: Linux keeps ru_maxrss across fork + exec, so that would report
+// the generating parent's peak, not this process's.
+const hwmLine = readFileSync('/proc/self/status', 'utf8').split(String.fromCharCode(10)).find((l) => l.startsWith('VmHWM:'));
+const hwm = Number(hwmLine.replace(/[^0-9]/g, '')) * 1024;
+console.log(JSON.stringify({ wall, cpu: (u.userCPUTime + u.systemCPUTime) / 1e6, maxRss: hwm, pcr2: r.pcrs.PCR2, size: r.customer.size }));
 `;
 
 function runOurs(image, out) {

@@ -215,7 +215,7 @@ function fail(name: string, what: string, value: number): never {
 
 /** Options of {@link writeLinuxkitCpio}. */
 export interface LinuxkitCpioOptions {
-  /** Largest chunk read from a file at a time (bounded memory for large files); default 1 MiB. */
+  /** Largest chunk read from a file at a time (bounded memory for large files); default 256 KiB. */
   readSize?: number;
 }
 
@@ -232,7 +232,7 @@ export async function* writeLinuxkitCpio(
   entries: Iterable<LinuxkitEntry> | AsyncIterable<LinuxkitEntry>,
   options: LinuxkitCpioOptions = {},
 ): AsyncGenerator<Uint8Array> {
-  const readSize = options.readSize ?? 1024 * 1024;
+  const readSize = options.readSize ?? 256 * 1024;
   let ino = 721;
   let length = 0;
   let pending: Uint8Array[] = [];

@@ -49,8 +49,8 @@ export function nodeImageIo(): NodeImageIo {
         const fd = openSync(path, 'w');
         let total = 0;
         try {
-          // Large output chunks: one write per 256 KiB instead of per 16 KiB (zlib's default).
-          const z = createGunzip({ chunkSize: 256 * 1024 });
+          // Large output chunks: one write per 64 KiB instead of per 16 KiB (zlib's default).
+          const z = createGunzip({ chunkSize: 64 * 1024 });
           const done = new Promise<void>((resolve, reject) => {
             z.on('data', (chunk: Buffer) => {
               total += chunk.length;
