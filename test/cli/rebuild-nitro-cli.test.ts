@@ -213,6 +213,44 @@ describe('enclave-verify rebuild --recipe nitro-cli', () => {
     expect(w.stderr + w.stdout).toContain('ERR_PCR_MISMATCH');
   });
 
+  it('--expect compares with an attestation document (decoded, not verified)', async () => {
+    const pki = await createTestPki();
+    const pcrs = { 0: fromHex(expected.pcr0), 1: fromHex(expected.pcr1), 2: fromHex(expected.pcr2) };
+    writeFileSync(join(dir, 'match.b64'), toBase64(await issueAttestation(pki, { pcrs })));
+    const r = await cli([
+      'rebuild',
+      '--recipe',
+      'nitro-cli',
+      '--image',
+      'app.docker.tar',
+      ...PARTS,
+      '--out',
+      'o7',
+      '--expect',
+      'match.b64',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      'compared: PCR0, PCR1, PCR2:\n  PCR0 matches\n  PCR1 matches\n  PCR2 matches\n',
+    );
+    const off = { ...pcrs, 1: fromHex('44'.repeat(48)) };
+    writeFileSync(join(dir, 'off.b64'), toBase64(await issueAttestation(pki, { pcrs: off })));
+    const bad = await cli([
+      'rebuild',
+      '--recipe',
+      'nitro-cli',
+      '--image',
+      'app.docker.tar',
+      ...PARTS,
+      '--out',
+      'o7',
+      '--expect',
+      'off.b64',
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain(`  PCR1 DIFFERS: expected ${'44'.repeat(48)}\n`);
+  });
+
   it('rebuild --recipe-file takes the nitro-cli recipe and its blobs', async () => {
     writeFileSync(
       join(dir, 'full.json'),
