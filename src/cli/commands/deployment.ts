@@ -13,6 +13,7 @@ import { EnclaveVerifyError } from '../../errors.js';
 import { deploymentJson, renderDeploymentText, renderWatchLine } from '../../report/deployment.js';
 import { type DeploymentAuditInputs, renderDeploymentAudit } from '../../report/deployment-audit.js';
 import { toHex } from '../../util/bytes.js';
+import { printable } from '../../util/terminal-text.js';
 import { parseFlags, readFileText, usageError } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
@@ -196,7 +197,9 @@ export const run: Command = async (argv, ctx) => {
     if (values.report) ctx.stdout.write(`\nAudit record written to ${values.report}\n`);
   }
   if (probe.ok) return EXIT.VERIFIED;
-  if (!json) ctx.stderr.write(`enclave-verify: ${probe.error?.code}: ${probe.error?.message}\n`);
+  // The message quotes what the endpoint sent (unverified): one neutralised line, as reportError does.
+  if (!json)
+    ctx.stderr.write(`enclave-verify: ${probe.error?.code}: ${printable(probe.error?.message ?? '')}\n`);
   return exitCodeFor(probe.error);
 };
 
