@@ -29,6 +29,7 @@ export { pemToDer, type TrustedRootInput } from './trust/roots.js';
 export {
   type ExpectedPcrs,
   type ExpectedPcrsInput,
+  looksLikePcrKey,
   mergeExpectedPcrs,
   normalizeExpectedPcrs,
   type ParseExpectedPcrsOptions,

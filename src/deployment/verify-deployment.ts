@@ -4,6 +4,7 @@
  * required and the timestamp fresh -> TLS binding -> manifest (display only).
  */
 import { EnclaveVerifyError, isEnclaveVerifyError } from '../errors.js';
+import { normalizeExpectedPcrs } from '../policy/expected-pcrs.js';
 import { toBase64, toHex, utf8 } from '../util/bytes.js';
 import { sha256 } from '../util/digest.js';
 import {
@@ -129,6 +130,8 @@ export async function probeDeployment(
       'timeoutMs and maxAgeMs must be positive numbers of milliseconds',
     );
   }
+  // Unusable expectations (an empty set, a misspelled PCR key) are refused before any request.
+  if (options.expectedPcrs !== undefined) normalizeExpectedPcrs(options.expectedPcrs);
   const transport = options.transport ?? fetchTransport();
   const now = options.now ?? (() => new Date());
   // A fresh CSPRNG nonce per probe: a replayed document cannot carry it.
