@@ -22,7 +22,14 @@ import { verificationJson } from '../../report/attestation-json.js';
 import { renderVerificationText } from '../../report/attestation-text.js';
 import { ByteChunks, fromBase64, fromHex, utf8 } from '../../util/bytes.js';
 import { checkAttestation, type VerifyOptions } from '../../verify.js';
-import { cannotRead, parseDurationFlag, readFileBytes, readFileText, readRootFile } from '../args.js';
+import {
+  cannotRead,
+  parseAtFlag,
+  parseDurationFlag,
+  readFileBytes,
+  readFileText,
+  readRootFile,
+} from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
 
@@ -60,7 +67,7 @@ The input may be raw CBOR, base64, hex, or endpoint JSON {"document": "<base64>"
 options:
   --root FILE           trust this root (PEM or DER) instead of the AWS root (repeatable; test PKIs)
   --at ISO|now|document verification time (default now; 'document' = the document's own timestamp,
-                        for audits of past evidence)
+                        for audits of past evidence); ISO with Z or an offset: 2025-12-23T17:20:16Z
   --pcr N=HEX           expected PCR value (repeatable; several values for one N = any of them)
   --expect-pcrs FILE    expected PCRs from nitro-cli/describe-eif JSON, eif_build .pcrs, 'PCRn: hex'
                         lines, a {"0": hex} map, or a Caution canary config
@@ -173,7 +180,8 @@ export function parseDuration(text: string, flag: string): number {
 }
 
 /**
- * The verification time of `--at`: `now` (default), `document`, or an ISO 8601 instant.
+ * The verification time of `--at`: `now` (default), `document`, or an ISO 8601 instant with `Z`
+ * or an offset (see `parseAtFlag`).
  *
  * @example
  * ```ts
@@ -181,11 +189,7 @@ export function parseDuration(text: string, flag: string): number {
  * ```
  */
 export function parseAt(text: string | undefined): Date | 'document' | undefined {
-  if (text === undefined || text === 'now') return undefined;
-  if (text === 'document') return 'document';
-  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(ms)) throw usage(`--at '${text}' is not an ISO 8601 time, 'now' or 'document'`);
-  return new Date(ms);
+  return parseAtFlag(text, '--at', usage);
 }
 
 /** One source of expected PCRs, described for the report. */
