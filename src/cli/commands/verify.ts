@@ -84,12 +84,14 @@ options:
   --user-data VALUE     expected user data (same forms)
   --public-key VALUE    expected public key (same forms)
   --max-age DURATION    refuse documents older than this at the verification time (e.g. 5m, 30s)
-  --clock-skew DURATION tolerance for documents dated in the future (default 60s)
+  --clock-skew DURATION tolerance for documents dated in the future (default 60s); it does not
+                        widen --max-age
   --allow-debug         accept debug-mode enclaves (PCR0..2 zero); never in production
   --json                print one JSON object { ok, code?, message?, document, checks, ... }
   --help                show this help
 
-DURATION: a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m); a bare number is seconds.
+DURATION: a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m); a bare number is seconds;
+at most 2147483647ms (24d 20h 31m 23.647s).
 exit codes: 0 verified, 1 rejected, 2 usage or input error
 `;
 
