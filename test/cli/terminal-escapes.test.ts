@@ -249,6 +249,26 @@ const RUNS: Run[] = [
     argv: () => ['ramdisk', 'extract', 'a.cpio', '--out', `json${HOSTILE_ASCII}`, '--json'],
     code: 0,
   },
+  {
+    name: 'build-eif: hostile output name',
+    argv: () =>
+      ['build-eif', '--kernel', 'kernel', '--cmdline', 'x', '--ramdisk', 'a.cpio'].concat([
+        '--output',
+        `out${HOSTILE}.eif`,
+        '--build-time',
+        '2025-01-01T00:00:00+00:00',
+      ]),
+    code: 0,
+  },
+  {
+    name: 'verify --kernel/--ramdisk: hostile part names in the measured-from line',
+    argv: () =>
+      ['verify', 'doc.b64', ...root, '--at', 'document', '--kernel', 'kernel', '--cmdline', HOSTILE].concat([
+        '--ramdisk',
+        'a.cpio',
+      ]),
+    code: 1,
+  },
   { name: 'inspect: forged document fields', argv: () => ['inspect', 'doc.b64'], code: 0 },
   { name: 'ui: hostile port', argv: () => ['ui', '--port', HOSTILE], code: 2 },
   { name: 'demo: hostile port', argv: () => ['demo', '--serve', '--port', HOSTILE], code: 2 },

@@ -242,7 +242,7 @@ export const run: Command = async (argv, ctx) => {
     if (m.eif?.signature && !m.eif.signature.signatureCheck) {
       if (format !== 'json')
         ctx.stderr.write(
-          `enclave-verify: ERR_EIF_SIGNATURE: the EIF signature does not verify: ${m.eif.signature.reason}\n`,
+          `enclave-verify: ERR_EIF_SIGNATURE: the EIF signature does not verify: ${printable(m.eif.signature.reason ?? '')}\n`,
         );
       return EXIT.REJECTED;
     }

@@ -21,6 +21,7 @@ import { describeRebuild, expectedPcrsFromRecipe, rebuildJson } from '../../rebu
 import { verificationJson } from '../../report/attestation-json.js';
 import { renderVerificationText } from '../../report/attestation-text.js';
 import { ByteChunks, fromBase64, fromHex, utf8 } from '../../util/bytes.js';
+import { printable } from '../../util/terminal-text.js';
 import { checkAttestation, type VerifyOptions } from '../../verify.js';
 import {
   cannotRead,
@@ -352,8 +353,9 @@ export const run: Command = async (argv, ctx) => {
   } else {
     ctx.stdout.write(renderVerificationText(report));
     for (const s of measured) {
-      if (s.lines) ctx.stdout.write(`${s.lines.join('\n')}\n`);
-      else ctx.stdout.write(`expected PCRs measured from ${s.describe}\n`);
+      // File names given on the command line: one neutralised line each.
+      if (s.lines) ctx.stdout.write(`${s.lines.map(printable).join('\n')}\n`);
+      else ctx.stdout.write(`expected PCRs measured from ${printable(s.describe)}\n`);
     }
   }
   return report.ok ? EXIT.VERIFIED : exitCodeFor(report.error);
