@@ -6,7 +6,14 @@
  * the CLI writes (its stream wrapper calls it on every text chunk of every command).
  */
 
-/** True for a C0 control, DEL or a C1 control: what a terminal may act on. */
+/**
+ * True for a C0 control, DEL or a C1 control: what a terminal may act on.
+ *
+ * @example
+ * ```ts
+ * isControlCodePoint(0x9b); // true: CSI, which some terminals obey even encoded in UTF-8
+ * ```
+ */
 export function isControlCodePoint(c: number): boolean {
   return c < 0x20 || (c >= 0x7f && c < 0xa0);
 }
