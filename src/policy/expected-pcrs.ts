@@ -182,12 +182,33 @@ function fromJson(text: string, options: ParseExpectedPcrsOptions): ExpectedPcrs
   if (options.target !== undefined) {
     throw formatError('--target only applies to a Caution canary config (JSON with "targets")');
   }
+  const caution = fromCautionPcrFile(obj);
+  if (caution) return caution;
   for (const wrapper of ['Measurements', 'measurements', 'expected_pcrs', 'pcrs', 'PCRs']) {
     const inner = obj[wrapper];
     if (inner && typeof inner === 'object' && !Array.isArray(inner))
       return fromMap(inner as Record<string, unknown>);
   }
   return fromMap(obj);
+}
+
+/**
+ * Caution's own PCR files: `caution verify`'s `.caution/trusted_hashes.json` (`{pcr0, pcr1, pcr2,
+ * verified_at, tls?}`) and canaryctl's `{"pcr0","pcr1","pcr2"}` (extra members ignored, as
+ * canaryctl does). Only the three PCR members are read, so the other members never count as
+ * PCRs or as unknown keys; but another member that looks like a PCR (`pcr8`, `PCR_3`) is refused,
+ * since this format cannot carry it and skipping it would leave that PCR unchecked.
+ */
+function fromCautionPcrFile(obj: Record<string, unknown>): ExpectedPcrs | undefined {
+  if (!['pcr0', 'pcr1', 'pcr2'].every((k) => typeof obj[k] === 'string')) return undefined;
+  for (const k of Object.keys(obj)) {
+    if (!['pcr0', 'pcr1', 'pcr2'].includes(k) && looksLikePcrKey(k)) {
+      throw formatError(
+        `'${k.slice(0, 40)}' looks like a PCR key, but a Caution PCR file ({"pcr0","pcr1","pcr2"}) carries only PCR0..2; put other PCRs in another format (e.g. {"0": hex, "8": hex}) so none is left unchecked`,
+      );
+    }
+  }
+  return normalizeExpectedPcrs({ 0: obj.pcr0 as string, 1: obj.pcr1 as string, 2: obj.pcr2 as string });
 }
 
 // Keys that are not PCRs (HashAlgorithm, describe-eif extras) are skipped; keys that look like a
