@@ -126,6 +126,11 @@ beforeAll(async () => {
     { cwd: dir },
   );
   expect(eif.code).toBe(0);
+  const target = { id: HOSTILE, name: HOSTILE, attestation_url: `https://x.example/${HOSTILE}` };
+  await writeFile(
+    join(dir, 'canary.json'),
+    JSON.stringify({ targets: [{ ...target, expected_pcrs: { 0: HOSTILE } }] }),
+  );
   await writeFile(join(dir, 'unsafe.tar'), tarFile(`../${HOSTILE}`, utf8('x')));
   await writeFile(join(dir, 'app.tar'), tarFile(`bin/${HOSTILE}`, utf8('x')));
 }, 60_000);
@@ -273,6 +278,24 @@ const RUNS: Run[] = [
   { name: 'ui: hostile port', argv: () => ['ui', '--port', HOSTILE], code: 2 },
   { name: 'demo: hostile port', argv: () => ['demo', '--serve', '--port', HOSTILE], code: 2 },
   { name: 'unknown command', argv: () => [HOSTILE], code: 2 },
+  ...withJson([
+    {
+      name: 'canary check-config: hostile config',
+      argv: () => ['canary', 'check-config', 'canary.json'],
+      code: 1,
+    },
+    {
+      name: 'canary check-config: hostile file name',
+      argv: () => ['canary', 'check-config', `no${HOSTILE}`],
+      code: 2,
+    },
+    {
+      name: 'canary verify-statement: hostile file names',
+      argv: () => ['canary', 'verify-statement', `no${HOSTILE}`, '--trusted-keys', `no${HOSTILE}`],
+      code: 2,
+    },
+  ]),
+  { name: 'canary: hostile sub-command', argv: () => ['canary', HOSTILE], code: 2 },
 ];
 
 describe('terminal escapes from hostile inputs: every output of every command is neutralised', () => {
