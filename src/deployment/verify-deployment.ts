@@ -27,7 +27,7 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Options of {@link verifyDeployment} and {@link probeDeployment}. */
 export interface VerifyDeploymentOptions
   extends Pick<VerifyOptions, 'trustedRoots' | 'expectedPcrs' | 'allowDebug' | 'clockSkewMs' | 'cache'> {
-  /** Largest accepted age of the document's timestamp; default 5 minutes (at most 2^31-1 ms). */
+  /** Largest accepted age of the document's timestamp; default 5 minutes. */
   maxAgeMs?: number;
   /** Whole-request timeout in ms (connect, send, receive the body); default 30 s, at most 2^31-1. */
   timeoutMs?: number;
@@ -124,9 +124,13 @@ export async function probeDeployment(
   const url = attestationUrl(input);
   const endpoint = url.toString();
   // Bounded: a timeout past 2^31-1 ms would fire at once (setTimeout overflows).
-  const maxAgeMs = checkDurationMs('maxAgeMs', options.maxAgeMs ?? DEFAULT_MAX_AGE_MS, { positive: true });
+  const maxAgeMs = checkDurationMs('maxAgeMs', options.maxAgeMs ?? DEFAULT_MAX_AGE_MS, {
+    positive: true,
+    timer: false,
+  });
   const timeoutMs = checkDurationMs('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS, { positive: true });
-  if (options.clockSkewMs !== undefined) checkDurationMs('clockSkewMs', options.clockSkewMs);
+  if (options.clockSkewMs !== undefined)
+    checkDurationMs('clockSkewMs', options.clockSkewMs, { timer: false });
   // Unusable expectations (an empty set, a misspelled PCR key) are refused before any request.
   if (options.expectedPcrs !== undefined) normalizeExpectedPcrs(options.expectedPcrs);
   const transport = options.transport ?? fetchTransport();

@@ -14,21 +14,29 @@ export const MAX_DURATION_MS = 2 ** 31 - 1;
 export const MAX_DURATION_TEXT = '2147483647 ms (24d 20h 31m 23.647s)';
 
 /**
- * Check a duration option of the library: a finite number of milliseconds from 0 (or from just
- * above 0 when `positive`) to {@link MAX_DURATION_MS}; anything else is `ERR_USAGE` naming it.
+ * Check a duration option of the library: a number of milliseconds from 0 (or from just above 0
+ * when `positive`) to {@link MAX_DURATION_MS} for a timer, unbounded above when `timer: false`
+ * (a limit that is only compared); anything else (NaN, negative, too long) is `ERR_USAGE`.
  *
  * @example
  * ```ts
  * checkDurationMs('timeoutMs', options.timeoutMs ?? 30_000, { positive: true });
  * ```
  */
-export function checkDurationMs(name: string, value: number, options: { positive?: boolean } = {}): number {
+export function checkDurationMs(
+  name: string,
+  value: number,
+  options: { positive?: boolean; timer?: boolean } = {},
+): number {
   const low = options.positive ? value > 0 : value >= 0;
-  if (typeof value !== 'number' || !low || !(value <= MAX_DURATION_MS)) {
+  // Only a timer overflows: a limit that is merely compared (maxAgeMs, clockSkewMs) may be as
+  // large as the caller likes (Canary's replay turns the future check off with a huge skew).
+  const max = options.timer === false ? Number.POSITIVE_INFINITY : MAX_DURATION_MS;
+  if (typeof value !== 'number' || !low || !(value <= max)) {
     throw new EnclaveVerifyError(
       'ERR_USAGE',
-      `${name} is ${String(value)}: give a ${options.positive ? 'positive' : 'non-negative'} number of milliseconds, at most ${MAX_DURATION_TEXT}`,
-      { details: { option: name, value: String(value), max: MAX_DURATION_MS } },
+      `${name} is ${String(value)}: give a ${options.positive ? 'positive' : 'non-negative'} number of milliseconds${max === MAX_DURATION_MS ? `, at most ${MAX_DURATION_TEXT}` : ''}`,
+      { details: { option: name, value: String(value), max } },
     );
   }
   return value;
