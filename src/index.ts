@@ -7,6 +7,8 @@
 export * from './errors.js';
 export { toHex, fromHex, toBase64, fromBase64, bytesEqual, concatBytes } from './util/bytes.js';
 export { sha256, sha384 } from './util/digest.js';
+export { parseInstant } from './util/instant.js';
+export { printable, terminalSafe } from './util/terminal-text.js';
 
 // parse, trust, policy, verify (issue 2); the test-PKI forge is its own entry, enclave-verify/forge
 export { type AttestationDocument, decodeAttestation } from './parse/document.js';
@@ -43,6 +45,7 @@ export { pemToDer, type TrustedRootInput } from './trust/roots.js';
 export {
   type ExpectedPcrs,
   type ExpectedPcrsInput,
+  looksLikePcrKey,
   mergeExpectedPcrs,
   normalizeExpectedPcrs,
   type ParseExpectedPcrsOptions,

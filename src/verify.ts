@@ -38,6 +38,7 @@ import {
   type RevocationOptions,
 } from './trust/revocation-status.js';
 import { loadTrustedRoots, type TrustedRootInput } from './trust/roots.js';
+import { checkDurationMs } from './util/duration.js';
 
 export type { PcrComparison, VerificationCheck } from './policy/checks.js';
 export type { ChainCertificate } from './trust/chain.js';
@@ -67,9 +68,9 @@ export interface VerifyOptions {
   userData?: Uint8Array;
   /** The public key the document must carry. */
   publicKey?: Uint8Array;
-  /** Largest accepted age of the document at the verification time, in ms. */
+  /** Largest accepted age of the document at the verification time, in ms (non-negative, inclusive). */
   maxAgeMs?: number;
-  /** Tolerance for clock differences, in ms (default 60 s). */
+  /** How far in the future a document may be dated, in ms (default 60 s). It never widens `maxAgeMs`. */
   clockSkewMs?: number;
   /** Accept debug-mode enclaves (PCR0..2 zero). Default false. */
   allowDebug?: boolean;
@@ -215,13 +216,10 @@ export async function checkAttestation(
 ): Promise<VerificationReport> {
   const expected =
     options.expectedPcrs === undefined ? undefined : normalizeExpectedPcrs(options.expectedPcrs);
-  const clockSkewMs = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
-  if (!(clockSkewMs >= 0) || (options.maxAgeMs !== undefined && !(options.maxAgeMs >= 0))) {
-    throw new EnclaveVerifyError(
-      'ERR_USAGE',
-      'clockSkewMs and maxAgeMs must be non-negative numbers of milliseconds',
-    );
-  }
+  const clockSkewMs = checkDurationMs('clockSkewMs', options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS, {
+    timer: false,
+  });
+  if (options.maxAgeMs !== undefined) checkDurationMs('maxAgeMs', options.maxAgeMs, { timer: false });
   const cache = options.cache ?? new ChainCache({ maxCertificates: 16 });
   resolveTime(options.currentDate, undefined); // reject bad options before doing any work
   const checks: VerificationCheck[] = [];

@@ -4,8 +4,10 @@
  * required and the timestamp fresh -> TLS binding -> manifest (display only).
  */
 import { EnclaveVerifyError, isEnclaveVerifyError } from '../errors.js';
+import { normalizeExpectedPcrs } from '../policy/expected-pcrs.js';
 import { toBase64, toHex, utf8 } from '../util/bytes.js';
 import { sha256 } from '../util/digest.js';
+import { checkDurationMs } from '../util/duration.js';
 import {
   checkAttestation,
   type VerificationReport,
@@ -30,7 +32,7 @@ export interface VerifyDeploymentOptions
   > {
   /** Largest accepted age of the document's timestamp; default 5 minutes. */
   maxAgeMs?: number;
-  /** Whole-request timeout in ms (connect, send, receive the body); default 30 s. */
+  /** Whole-request timeout in ms (connect, send, receive the body); default 30 s, at most 2^31-1. */
   timeoutMs?: number;
   /** How to send the request; default {@link fetchTransport} (no TLS certificate visible). */
   transport?: DeploymentTransport;
@@ -124,14 +126,16 @@ export async function probeDeployment(
 ): Promise<DeploymentProbe> {
   const url = attestationUrl(input);
   const endpoint = url.toString();
-  const maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!(timeoutMs > 0) || !(maxAgeMs > 0)) {
-    throw new EnclaveVerifyError(
-      'ERR_USAGE',
-      'timeoutMs and maxAgeMs must be positive numbers of milliseconds',
-    );
-  }
+  // Bounded: a timeout past 2^31-1 ms would fire at once (setTimeout overflows).
+  const maxAgeMs = checkDurationMs('maxAgeMs', options.maxAgeMs ?? DEFAULT_MAX_AGE_MS, {
+    positive: true,
+    timer: false,
+  });
+  const timeoutMs = checkDurationMs('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS, { positive: true });
+  if (options.clockSkewMs !== undefined)
+    checkDurationMs('clockSkewMs', options.clockSkewMs, { timer: false });
+  // Unusable expectations (an empty set, a misspelled PCR key) are refused before any request.
+  if (options.expectedPcrs !== undefined) normalizeExpectedPcrs(options.expectedPcrs);
   const transport = options.transport ?? fetchTransport();
   const now = options.now ?? (() => new Date());
   // A fresh CSPRNG nonce per probe: a replayed document cannot carry it.

@@ -146,9 +146,15 @@ export function checkField(
   );
 }
 
+/** Seconds for a message, with milliseconds when they matter (30 s, 30.001 s). */
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
 /**
- * Freshness: the document must not be from the future (beyond `clockSkewMs`) and, when `maxAgeMs`
- * is set, not older than that at `atMs`.
+ * Freshness: the document must not be dated after `atMs` by more than `clockSkewMs` and, when
+ * `maxAgeMs` is set, must be at most `maxAgeMs` old at `atMs` (bounds inclusive). The skew only
+ * excuses a document from the future; it never widens the age limit: `--max-age 30s` means 30 s.
  *
  * @example
  * ```ts
@@ -166,20 +172,22 @@ export function checkFreshness(
     return fail(
       'freshness',
       'ERR_FUTURE',
-      `the document is dated ${doc.timestamp.toISOString()}, ${Math.round(-age / 1000)} s after the verification time: check the clocks (allowed skew ${Math.round(clockSkewMs / 1000)} s)`,
+      `the document is dated ${doc.timestamp.toISOString()}, ${seconds(-age)} after the verification time: check the clocks (allowed skew ${seconds(clockSkewMs)})`,
     );
   }
-  if (maxAgeMs !== undefined && age > maxAgeMs + clockSkewMs) {
+  if (maxAgeMs !== undefined && age > maxAgeMs) {
     return fail(
       'freshness',
       'ERR_STALE',
-      `the document is ${Math.round(age / 1000)} s old, more than the allowed ${Math.round(maxAgeMs / 1000)} s: request a fresh one`,
+      `the document is ${seconds(age)} old, more than the allowed ${seconds(maxAgeMs)}: request a fresh one`,
     );
   }
   return pass(
     'freshness',
     maxAgeMs === undefined
       ? `dated ${doc.timestamp.toISOString()}, not in the future`
-      : `${Math.round(age / 1000)} s old, within ${Math.round(maxAgeMs / 1000)} s`,
+      : age < 0
+        ? `dated ${seconds(-age)} after the verification time, within the clock skew of ${seconds(clockSkewMs)}; at most ${seconds(maxAgeMs)} old allowed`
+        : `${seconds(age)} old, within ${seconds(maxAgeMs)}`,
   );
 }

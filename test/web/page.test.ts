@@ -321,17 +321,24 @@ describe('verifier page in Chromium', () => {
     await page.close();
   });
 
-  it('checks at a given UTC time exactly like verify --at', async () => {
+  it('checks at a given time exactly like verify --at: the same parser, a zone required', async () => {
     const doc = entry('anchorage_2022-11-09_eu-west-1');
     const page = await openPage();
     await page.setInputFiles('#doc-file', vector(`nitro/${doc.file}`));
     // The signing certificate lives 3 hours: 22:51:57 .. 01:52:00 UTC.
-    await page.fill('#at-time', '2022-11-10T01:00:00');
+    await page.fill('#at-time', '2022-11-10T01:00:00Z');
     expect(await page.isChecked('#at-given')).toBe(true);
     const inside = await verify(page);
     expect(inside.state).toBe('ok');
     expect(await page.textContent('#checked-at')).toBe('2022-11-10 01:00:00 UTC: the time you gave');
-    await page.fill('#at-time', '2022-11-10T02:00:00');
+    // A time without a zone is refused with the CLI's code and words, not read as UTC or local.
+    await page.fill('#at-time', '2022-11-10T01:00:00');
+    const zoneless = await verify(page);
+    expect(zoneless.code).toBe('ERR_USAGE');
+    expect(await page.textContent('#verdict .verdict-error')).toBe(
+      "ERR_USAGE: the given verification time '2022-11-10T01:00:00' has no time zone, so it would depend on this machine's TZ setting; add Z for UTC or an offset, e.g. 2025-12-23T17:20:16Z or 2025-12-23T18:20:16+01:00",
+    );
+    await page.fill('#at-time', '2022-11-10T03:00:00+01:00');
     const after = await verify(page);
     const cli = await cliRefusal(vector(`nitro/${doc.file}`), '--at', '2022-11-10T02:00:00Z');
     expect(cli.code).toBe('ERR_CERT_EXPIRED');

@@ -68,7 +68,8 @@ output:
   --fail-fast             with --watch, stop with exit 1 at the first failure
   --help                  show this help
 
-DURATION: a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m); a bare number is seconds.
+DURATION: a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m); a bare number is seconds;
+at most 2147483647ms (24d 20h 31m 23.647s).
 Exit codes: 0 verified, 1 rejected, 2 usage or input error.
 `;
 
@@ -249,7 +250,9 @@ export const run: Command = async (argv, ctx) => {
     if (values.report) ctx.stdout.write(`\nAudit record written to ${values.report}\n`);
   }
   if (probe.ok) return EXIT.VERIFIED;
-  if (!json) ctx.stderr.write(`enclave-verify: ${probe.error?.code}: ${probe.error?.message}\n`);
+  // The message quotes what the endpoint sent (unverified): one neutralised line, as reportError does.
+  if (!json)
+    ctx.stderr.write(`enclave-verify: ${probe.error?.code}: ${printable(probe.error?.message ?? '')}\n`);
   return exitCodeFor(probe.error);
 };
 

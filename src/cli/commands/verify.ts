@@ -21,8 +21,16 @@ import { describeRebuild, expectedPcrsFromRecipe, rebuildJson } from '../../rebu
 import { verificationJson } from '../../report/attestation-json.js';
 import { renderVerificationText } from '../../report/attestation-text.js';
 import { ByteChunks, fromBase64, fromHex, utf8 } from '../../util/bytes.js';
+import { printable } from '../../util/terminal-text.js';
 import { checkAttestation, type VerifyOptions } from '../../verify.js';
-import { cannotRead, parseDurationFlag, readFileBytes, readFileText, readRootFile } from '../args.js';
+import {
+  cannotRead,
+  parseAtFlag,
+  parseDurationFlag,
+  readFileBytes,
+  readFileText,
+  readRootFile,
+} from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
 import {
@@ -67,7 +75,7 @@ The input may be raw CBOR, base64, hex, or endpoint JSON {"document": "<base64>"
 options:
   --root FILE           trust this root (PEM or DER) instead of the AWS root (repeatable; test PKIs)
   --at ISO|now|document verification time (default now; 'document' = the document's own timestamp,
-                        for audits of past evidence)
+                        for audits of past evidence); ISO with Z or an offset: 2025-12-23T17:20:16Z
   --pcr N=HEX           expected PCR value (repeatable; several values for one N = any of them)
   --expect-pcrs FILE    expected PCRs from nitro-cli/describe-eif JSON, eif_build .pcrs, 'PCRn: hex'
                         lines, a {"0": hex} map, or a Caution canary config
@@ -84,12 +92,14 @@ options:
   --user-data VALUE     expected user data (same forms)
   --public-key VALUE    expected public key (same forms)
   --max-age DURATION    refuse documents older than this at the verification time (e.g. 5m, 30s)
-  --clock-skew DURATION tolerance for documents dated in the future (default 60s)
+  --clock-skew DURATION tolerance for documents dated in the future (default 60s); it does not
+                        widen --max-age
   --allow-debug         accept debug-mode enclaves (PCR0..2 zero); never in production
 ${revocationHelp(24)}  --json                print one JSON object { ok, code?, message?, document, checks, ... }
   --help                show this help
 
-DURATION: a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m); a bare number is seconds.
+DURATION: a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m); a bare number is seconds;
+at most 2147483647ms (24d 20h 31m 23.647s).
 exit codes: 0 verified, 1 rejected, 2 usage or input error
 `;
 
@@ -180,7 +190,8 @@ export function parseDuration(text: string, flag: string): number {
 }
 
 /**
- * The verification time of `--at`: `now` (default), `document`, or an ISO 8601 instant.
+ * The verification time of `--at`: `now` (default), `document`, or an ISO 8601 instant with `Z`
+ * or an offset (see `parseAtFlag`).
  *
  * @example
  * ```ts
@@ -188,11 +199,7 @@ export function parseDuration(text: string, flag: string): number {
  * ```
  */
 export function parseAt(text: string | undefined): Date | 'document' | undefined {
-  if (text === undefined || text === 'now') return undefined;
-  if (text === 'document') return 'document';
-  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(ms)) throw usage(`--at '${text}' is not an ISO 8601 time, 'now' or 'document'`);
-  return new Date(ms);
+  return parseAtFlag(text, '--at', usage);
 }
 
 /** One source of expected PCRs, described for the report. */
@@ -355,8 +362,9 @@ export const run: Command = async (argv, ctx) => {
   } else {
     ctx.stdout.write(renderVerificationText(report));
     for (const s of measured) {
-      if (s.lines) ctx.stdout.write(`${s.lines.join('\n')}\n`);
-      else ctx.stdout.write(`expected PCRs measured from ${s.describe}\n`);
+      // File names given on the command line: one neutralised line each.
+      if (s.lines) ctx.stdout.write(`${s.lines.map(printable).join('\n')}\n`);
+      else ctx.stdout.write(`expected PCRs measured from ${printable(s.describe)}\n`);
     }
   }
   return report.ok ? EXIT.VERIFIED : exitCodeFor(report.error);

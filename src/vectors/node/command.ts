@@ -12,6 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkDurationMs } from '../../util/duration.js';
 import type { VectorCase } from '../format.js';
 import type { Executor, Outcome } from '../runner.js';
 import { classOf } from '../runner.js';
@@ -28,7 +29,7 @@ import { readCaseFile } from './load.js';
 export interface CommandExecutorOptions {
   /** Working directory of the command. */
   cwd: string;
-  /** Per-case limit; the command is killed after it. Default 60 s. */
+  /** Per-case limit; the command is killed after it. Default 60 s, at most 2^31-1 ms. */
   timeoutMs?: number;
   /** PEM text written to a file for `{root}` when a case uses the default (AWS) root. */
   defaultRootPem?: string;
@@ -163,10 +164,11 @@ export async function commandExecutor(
   template: CommandTemplate,
   options: CommandExecutorOptions,
 ): Promise<CommandExecutor> {
+  // Checked before anything is created: past 2^31-1 ms the kill timer would fire at once.
+  const timeoutMs = checkDurationMs('timeoutMs', options.timeoutMs ?? 60_000, { positive: true });
   const dir = await mkdtemp(join(tmpdir(), 'enclave-verify-vectors-'));
   let defaultRoot: string | undefined;
   let counter = 0;
-  const timeoutMs = options.timeoutMs ?? 60_000;
   const used = templatePlaceholders(template);
 
   const valuesFor = async (c: VectorCase): Promise<TemplateValues | Outcome> => {
