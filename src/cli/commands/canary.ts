@@ -44,6 +44,14 @@ export const CANARY_COMMANDS: Record<string, CanarySubcommand> = {
     load: () => import('./canary-verify-attempt.js'),
     summary: "verify one past attempt from a node's history",
   },
+  watch: {
+    load: () => import('./canary-watch.js'),
+    summary: 'run a Canary-compatible monitor: probe targets, sign statements, serve the API',
+  },
+  'verify-history': {
+    load: () => import('./canary-verify-history.js'),
+    summary: 're-verify offline every statement and evidence bundle a monitor stored',
+  },
   'add-target': {
     load: () => import('./canary-add-target.js'),
     summary: 'add a target to a canary.json (expected PCRs given, or captured on first use)',
