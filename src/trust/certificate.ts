@@ -56,7 +56,7 @@ export interface ParsedCertificate {
   /** basicConstraints, when present. */
   basicConstraints?: { critical: boolean; ca: boolean; pathLen?: number };
   /** keyUsage bits, when present. */
-  keyUsage?: { critical: boolean; bits: Uint8Array };
+  keyUsage?: { critical: boolean; bits: Uint8Array; unusedBits: number };
   /** OIDs (dotted) of critical extensions we do not understand. */
   unknownCritical: string[];
 }
@@ -108,26 +108,46 @@ function parse(der: Uint8Array): ParsedCertificate {
   let version = 1;
   if (tbsParts[0]?.tag === 0xa0) {
     const v = expectTlv(der, tbsParts[0].content, tbsParts[0].end, 0x02, 'version');
+    if (v.end !== tbsParts[0].end) throw new DerError('trailing bytes inside the version [0]');
     version = readSmallInt(der, v) + 1;
+    // DER leaves out a field equal to its DEFAULT (v1), and X.509 knows v1..v3 only.
+    if (version === 1) throw new DerError('version v1 must be omitted in DER');
+    if (version > 3) throw new DerError(`unknown X.509 version ${version}`);
     i = 1;
   }
   const serialT = need(tbsParts[i++], 0x02, 'serialNumber');
+  readInteger(der, serialT, 'serialNumber');
   const innerAlgT = need(tbsParts[i++], 0x30, 'signature');
   const issuerT = need(tbsParts[i++], 0x30, 'issuer');
   const validityT = need(tbsParts[i++], 0x30, 'validity');
   const subjectT = need(tbsParts[i++], 0x30, 'subject');
   const spkiT = need(tbsParts[i++], 0x30, 'subjectPublicKeyInfo');
+  // Then at most one of each, in this order: issuerUniqueID [1], subjectUniqueID [2] (IMPLICIT
+  // BIT STRINGs, so primitive in DER), extensions [3]. A second [3] block must not be read
+  // "last wins": an unknown critical extension in the first would go unseen.
   let extsT: Tlv | undefined;
+  const optionalOrder = [0x81, 0x82, 0xa3];
+  let next = 0;
   for (; i < tbsParts.length; i++) {
     const t = tbsParts[i]!;
-    if (t.tag === 0xa3) extsT = t;
-    else if (t.tag !== 0x81 && t.tag !== 0xa1 && t.tag !== 0x82 && t.tag !== 0xa2) {
-      throw new DerError(`unexpected TBSCertificate element 0x${t.tag.toString(16)}`);
+    const at = optionalOrder.indexOf(t.tag, next);
+    if (at < 0) {
+      throw new DerError(
+        optionalOrder.includes(t.tag)
+          ? `TBSCertificate element 0x${t.tag.toString(16)} repeated or out of order`
+          : `unexpected TBSCertificate element 0x${t.tag.toString(16)}`,
+      );
     }
+    next = at + 1;
+    if (t.tag === 0xa3) extsT = t;
+    else if (t.end - t.content < 1 || der[t.content]! > 7) throw new DerError('bad unique identifier');
   }
+  if (version < 2 && next > 0) throw new DerError('unique identifiers or extensions in a v1 certificate');
+  if (version < 3 && extsT) throw new DerError('extensions in a certificate that is not v3');
   const outerAlg = der.subarray(algT.start, algT.end);
   const innerAlg = der.subarray(innerAlgT.start, innerAlgT.end);
   const algOid = expectTlv(der, innerAlgT.content, innerAlgT.end, 0x06, 'signature algorithm');
+  checkOid(der, algOid);
   const algOidHex = toHex(contentOf(der, algOid));
   const signatureIsEcdsaSha384 =
     bytesEqual(outerAlg, innerAlg) && algOidHex === OID_ECDSA_SHA384 && algOid.end === innerAlgT.end;
@@ -136,11 +156,14 @@ function parse(der: Uint8Array): ParsedCertificate {
   if (!nb || !na || more.length) throw new DerError('validity must have 2 times');
 
   const spkiParts = children(der, spkiT);
+  if (spkiParts.length !== 2) throw new DerError('subjectPublicKeyInfo must have 2 parts');
   const keyAlgT = need(spkiParts[0], 0x30, 'key algorithm');
   const keyBits = need(spkiParts[1], 0x03, 'subjectPublicKey');
   if (keyBits.end - keyBits.content < 2 || der[keyBits.content] !== 0)
     throw new DerError('bad subjectPublicKey');
   const keyAlg = children(der, keyAlgT);
+  if (keyAlg.length < 1 || keyAlg[0]!.tag !== 0x06) throw new DerError('key algorithm has no OID');
+  for (const t of keyAlg) if (t.tag === 0x06) checkOid(der, t);
   const keyIsP384 =
     keyAlg.length === 2 &&
     keyAlg[0]!.tag === 0x06 &&
@@ -155,7 +178,7 @@ function parse(der: Uint8Array): ParsedCertificate {
     serialHex: toHex(contentOf(der, serialT)),
     signatureAlgorithm: oidToString(contentOf(der, algOid)),
     signatureIsEcdsaSha384,
-    signatureRaw: ecdsaSigToRaw(der, sigT),
+    signatureRaw: signatureIsEcdsaSha384 ? ecdsaSigToRaw(der, sigT) : undefined,
     issuerRaw: der.subarray(issuerT.start, issuerT.end),
     subjectRaw: der.subarray(subjectT.start, subjectT.end),
     issuer: nameToString(der, issuerT),
@@ -177,48 +200,100 @@ function need(t: Tlv | undefined, tag: number, what: string): Tlv {
   return t;
 }
 
-function readSmallInt(der: Uint8Array, t: Tlv): number {
-  const n = t.end - t.content;
-  if (t.tag !== 0x02 || n < 1 || n > 4 || der[t.content]! & 0x80) throw new DerError('bad small integer');
-  let v = 0;
-  for (let p = t.content; p < t.end; p++) v = v * 256 + der[p]!;
+// INTEGER content must be present and minimal (X.690 8.3.2): no redundant leading 0x00 or 0xff.
+// A non-minimal copy of an integer is a second encoding of the same certificate, with another
+// fingerprint under the same signature.
+function readInteger(der: Uint8Array, t: Tlv, what: string): Uint8Array {
+  const v = contentOf(der, t);
+  if (v.length === 0) throw new DerError(`${what} is an empty INTEGER`);
+  if (v.length > 1 && ((v[0] === 0 && !(v[1]! & 0x80)) || (v[0] === 0xff && v[1]! & 0x80))) {
+    throw new DerError(`${what} is not minimally encoded`);
+  }
   return v;
+}
+
+function readSmallInt(der: Uint8Array, t: Tlv, what = 'integer'): number {
+  const v = readInteger(der, t, what);
+  if (t.tag !== 0x02 || v.length > 4 || v[0]! & 0x80) throw new DerError(`bad ${what}`);
+  let n = 0;
+  for (const b of v) n = n * 256 + b;
+  return n;
+}
+
+// OBJECT IDENTIFIER content: non-empty, each subidentifier minimal (no leading 0x80) and complete.
+function checkOid(der: Uint8Array, t: Tlv): void {
+  const v = contentOf(der, t);
+  if (v.length === 0 || v[v.length - 1]! & 0x80) throw new DerError('malformed OBJECT IDENTIFIER');
+  for (let k = 0; k < v.length; k++) {
+    if (v[k] === 0x80 && (k === 0 || !(v[k - 1]! & 0x80))) {
+      throw new DerError('OBJECT IDENTIFIER not minimally encoded');
+    }
+  }
+}
+
+// A DER BOOLEAN is one byte, 0x00 or 0xff (X.690 11.1); BER's other non-zero values are refused.
+function readBoolean(der: Uint8Array, t: Tlv, what: string): boolean {
+  if (t.tag !== 0x01 || t.end - t.content !== 1) throw new DerError(`${what} is not a BOOLEAN`);
+  const b = der[t.content]!;
+  if (b !== 0 && b !== 0xff) throw new DerError(`${what} is a BER boolean (0x${b.toString(16)}), not DER`);
+  return b === 0xff;
 }
 
 function readExtensions(der: Uint8Array, wrapper: Tlv, out: ParsedCertificate): void {
   const list = expectTlv(der, wrapper.content, wrapper.end, 0x30, 'extensions');
+  if (list.end !== wrapper.end) throw new DerError('trailing bytes inside the extensions [3]');
+  const exts = children(der, list);
+  if (exts.length === 0) throw new DerError('empty extensions list (RFC 5280: SIZE (1..MAX))');
   const seen = new Set<string>();
-  for (const ext of children(der, list)) {
+  for (const ext of exts) {
     if (ext.tag !== 0x30) throw new DerError('extension is not a SEQUENCE');
     const parts = children(der, ext);
     const oidT = need(parts[0], 0x06, 'extension id');
+    checkOid(der, oidT);
     let critical = false;
     let valueT = parts[1];
     if (valueT?.tag === 0x01) {
-      if (valueT.end - valueT.content !== 1 || der[valueT.content] !== 0xff) {
-        throw new DerError('critical flag must be TRUE when present (DER)');
-      }
+      // DEFAULT FALSE: DER writes the flag only when it is TRUE.
+      if (!readBoolean(der, valueT, 'critical flag'))
+        throw new DerError('critical flag FALSE must be omitted in DER');
       critical = true;
       valueT = parts[2];
     }
     const value = need(valueT, 0x04, 'extension value');
+    if (parts.length !== (critical ? 3 : 2)) throw new DerError('extension has extra elements');
     const oid = toHex(contentOf(der, oidT));
     if (seen.has(oid)) throw new DerError(`duplicate extension ${oidToString(contentOf(der, oidT))}`);
     seen.add(oid);
     if (oid === OID_BASIC_CONSTRAINTS) {
       const seq = expectTlv(der, value.content, value.end, 0x30, 'basicConstraints');
+      if (seq.end !== value.end) throw new DerError('trailing bytes inside the basicConstraints value');
+      const fields = children(der, seq);
       let ca = false;
       let pathLen: number | undefined;
-      for (const f of children(der, seq)) {
-        if (f.tag === 0x01) ca = der[f.content] === 0xff;
-        else if (f.tag === 0x02) pathLen = readSmallInt(der, f);
-        else throw new DerError('unexpected basicConstraints field');
+      let k = 0;
+      if (fields[k]?.tag === 0x01) {
+        // cA BOOLEAN DEFAULT FALSE: present only as TRUE in DER.
+        if (!readBoolean(der, fields[k]!, 'basicConstraints cA')) {
+          throw new DerError('basicConstraints cA FALSE must be omitted in DER');
+        }
+        ca = true;
+        k++;
       }
+      if (fields[k]?.tag === 0x02) pathLen = readSmallInt(der, fields[k++]!, 'pathLenConstraint');
+      if (k !== fields.length)
+        throw new DerError('basicConstraints fields repeated, out of order or unknown');
       out.basicConstraints = pathLen === undefined ? { critical, ca } : { critical, ca, pathLen };
     } else if (oid === OID_KEY_USAGE) {
       const bits = expectTlv(der, value.content, value.end, 0x03, 'keyUsage');
-      if (bits.end - bits.content < 1) throw new DerError('empty keyUsage');
-      out.keyUsage = { critical, bits: der.subarray(bits.content + 1, bits.end) };
+      if (bits.end !== value.end) throw new DerError('trailing bytes inside the keyUsage value');
+      const n = bits.end - bits.content;
+      const unused = n >= 1 ? der[bits.content]! : -1;
+      if (n < 1 || unused > 7 || (n === 1 && unused !== 0))
+        throw new DerError('malformed keyUsage BIT STRING');
+      // DER: the unused low bits of the last byte are zero (X.690 11.2.1).
+      if (n > 1 && der[bits.end - 1]! & ((1 << unused) - 1))
+        throw new DerError('keyUsage unused bits are not zero');
+      out.keyUsage = { critical, bits: der.subarray(bits.content + 1, bits.end), unusedBits: unused };
     } else if (critical && !UNDERSTOOD_CRITICAL.has(oid)) {
       out.unknownCritical.push(oidToString(contentOf(der, oidT)));
     }
@@ -234,35 +309,40 @@ function readExtensions(der: Uint8Array, wrapper: Tlv, out: ParsedCertificate): 
  * ```
  */
 export function hasKeyUsage(cert: ParsedCertificate, bit: number): boolean {
-  const byte = cert.keyUsage?.bits[bit >> 3];
+  const ku = cert.keyUsage;
+  // Bits the unused-bits count excludes are not part of the value, whatever they hold.
+  if (!ku || bit >= ku.bits.length * 8 - ku.unusedBits) return false;
+  const byte = ku.bits[bit >> 3];
   return byte !== undefined && (byte & (0x80 >> (bit & 7))) !== 0;
 }
 
 // ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } -> 48-byte big-endian r || s for WebCrypto.
-function ecdsaSigToRaw(der: Uint8Array, bitString: Tlv): Uint8Array | undefined {
-  if (bitString.end - bitString.content < 2 || der[bitString.content] !== 0) return undefined;
-  try {
-    const seq = expectTlv(der, bitString.content + 1, bitString.end, 0x30);
-    if (seq.end !== bitString.end) return undefined;
-    const [r, s, ...more] = children(der, seq);
-    if (!r || !s || more.length || r.tag !== 0x02 || s.tag !== 0x02) return undefined;
-    const out = new Uint8Array(96);
-    for (const [t, off] of [
-      [r, 0],
-      [s, 48],
-    ] as const) {
-      let v = contentOf(der, t);
-      if (v.length === 0 || v[0]! & 0x80) return undefined;
-      while (v.length > 1 && v[0] === 0) v = v.subarray(1);
-      if (v.length > 48) return undefined;
-      out.set(v, off + 48 - v.length);
-    }
-    return out;
-  } catch {
-    return undefined;
+// Strict DER: a signature value with a redundant leading zero verifies all the same, so accepting
+// it would let anyone mint another encoding (another fingerprint) of a signed certificate.
+function ecdsaSigToRaw(der: Uint8Array, bitString: Tlv): Uint8Array {
+  if (bitString.end - bitString.content < 2 || der[bitString.content] !== 0)
+    throw new DerError('signatureValue BIT STRING must have 0 unused bits');
+  const seq = expectTlv(der, bitString.content + 1, bitString.end, 0x30, 'ECDSA-Sig-Value');
+  if (seq.end !== bitString.end) throw new DerError('trailing bytes inside signatureValue');
+  const [r, s, ...more] = children(der, seq);
+  if (!r || !s || more.length || r.tag !== 0x02 || s.tag !== 0x02)
+    throw new DerError('ECDSA-Sig-Value must be two INTEGERs');
+  const out = new Uint8Array(96);
+  for (const [t, off] of [
+    [r, 0],
+    [s, 48],
+  ] as const) {
+    let v = readInteger(der, t, 'ECDSA signature integer');
+    if (v[0]! & 0x80) throw new DerError('negative ECDSA signature integer');
+    if (v.length > 1 && v[0] === 0) v = v.subarray(1);
+    if (v.length > 48) throw new DerError('ECDSA signature integer longer than 48 bytes');
+    out.set(v, off + 48 - v.length);
   }
+  return out;
 }
 
+// RFC 5280 4.1.2.5: UTCTime for 1950..2049, GeneralizedTime from 2050 on, both in Zulu with
+// seconds; and a real calendar date (Date.UTC would roll Feb 31 over into March).
 function readTime(der: Uint8Array, t: Tlv): number {
   const s = String.fromCharCode(...contentOf(der, t));
   let m: RegExpExecArray | null;
@@ -276,6 +356,7 @@ function readTime(der: Uint8Array, t: Tlv): number {
     m = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(s);
     if (!m) throw new DerError('bad GeneralizedTime');
     year = Number(m[1]);
+    if (year < 2050) throw new DerError('GeneralizedTime before 2050 (RFC 5280 requires UTCTime)');
   } else {
     throw new DerError('validity time has a wrong tag');
   }
@@ -286,8 +367,10 @@ function readTime(der: Uint8Array, t: Tlv): number {
     number,
     number,
   ];
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59)
-    throw new DerError('time out of range');
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
+  if (days === undefined || d < 1 || d > days || h > 23 || mi > 59 || se > 59)
+    throw new DerError('time is not a real calendar date and time');
   return Date.UTC(year, mo - 1, d, h, mi, se);
 }
 
@@ -295,9 +378,12 @@ function nameToString(der: Uint8Array, name: Tlv): string {
   const parts: string[] = [];
   for (const rdn of children(der, name)) {
     if (rdn.tag !== 0x31) throw new DerError('Name element is not a SET');
-    for (const atv of children(der, rdn)) {
-      const [oidT, valT] = children(der, atv);
-      if (!oidT || !valT || oidT.tag !== 0x06) throw new DerError('bad Name attribute');
+    const atvs = children(der, rdn);
+    if (atvs.length === 0) throw new DerError('empty RelativeDistinguishedName');
+    for (const atv of atvs) {
+      const [oidT, valT, ...extra] = atv.tag === 0x30 ? children(der, atv) : [];
+      if (!oidT || !valT || extra.length || oidT.tag !== 0x06) throw new DerError('bad Name attribute');
+      checkOid(der, oidT);
       const oid = oidToString(contentOf(der, oidT));
       const raw = contentOf(der, valT);
       const text =
