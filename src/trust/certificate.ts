@@ -5,7 +5,7 @@
  */
 import { EnclaveVerifyError } from '../errors.js';
 import { bytesEqual, decodeUtf8, toHex } from '../util/bytes.js';
-import { children, contentOf, DerError, expectTlv, oidToString, type Tlv } from './der.js';
+import { children, contentOf, DerError, expectTlv, oidToString, readTlv, type Tlv } from './der.js';
 
 // OID content bytes compared as hex.
 const OID_ECDSA_SHA384 = '2a8648ce3d040303';
@@ -59,6 +59,8 @@ export interface ParsedCertificate {
   keyUsage?: { critical: boolean; bits: Uint8Array; unusedBits: number };
   /** OIDs (dotted) of critical extensions we do not understand. */
   unknownCritical: string[];
+  /** Every extension in encoded order: OID (dotted) and critical flag (for reports and tests). */
+  extensions: Array<{ oid: string; critical: boolean }>;
 }
 
 const NAME_LABELS: Record<string, string> = {
@@ -103,6 +105,7 @@ function parse(der: Uint8Array): ParsedCertificate {
   if (!tbsT || !algT || !sigT || rest.length) throw new DerError('Certificate must have 3 parts');
   if (tbsT.tag !== 0x30 || algT.tag !== 0x30 || sigT.tag !== 0x03)
     throw new DerError('Certificate parts have wrong tags');
+  checkEncodings(der, cert, 0);
   const tbsParts = children(der, tbsT);
   let i = 0;
   let version = 1;
@@ -146,8 +149,9 @@ function parse(der: Uint8Array): ParsedCertificate {
   if (version < 3 && extsT) throw new DerError('extensions in a certificate that is not v3');
   const outerAlg = der.subarray(algT.start, algT.end);
   const innerAlg = der.subarray(innerAlgT.start, innerAlgT.end);
+  checkAlgorithmIdentifier(der, algT);
+  checkAlgorithmIdentifier(der, innerAlgT);
   const algOid = expectTlv(der, innerAlgT.content, innerAlgT.end, 0x06, 'signature algorithm');
-  checkOid(der, algOid);
   const algOidHex = toHex(contentOf(der, algOid));
   const signatureIsEcdsaSha384 =
     bytesEqual(outerAlg, innerAlg) && algOidHex === OID_ECDSA_SHA384 && algOid.end === innerAlgT.end;
@@ -161,9 +165,18 @@ function parse(der: Uint8Array): ParsedCertificate {
   const keyBits = need(spkiParts[1], 0x03, 'subjectPublicKey');
   if (keyBits.end - keyBits.content < 2 || der[keyBits.content] !== 0)
     throw new DerError('bad subjectPublicKey');
-  const keyAlg = children(der, keyAlgT);
-  if (keyAlg.length < 1 || keyAlg[0]!.tag !== 0x06) throw new DerError('key algorithm has no OID');
-  for (const t of keyAlg) if (t.tag === 0x06) checkOid(der, t);
+  // AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL }; for EC keys the
+  // parameters are ECParameters: a named curve (OID), implicit (NULL) or specified (SEQUENCE).
+  const keyAlg = checkAlgorithmIdentifier(der, keyAlgT);
+  const ecParams = keyAlg[1]?.tag;
+  if (
+    toHex(contentOf(der, keyAlg[0]!)) === OID_EC_PUBLIC_KEY &&
+    ecParams !== 0x06 &&
+    ecParams !== 0x05 &&
+    ecParams !== 0x30
+  ) {
+    throw new DerError('EC key parameters are not a named curve, NULL or a specified curve');
+  }
   const keyIsP384 =
     keyAlg.length === 2 &&
     keyAlg[0]!.tag === 0x06 &&
@@ -189,6 +202,7 @@ function parse(der: Uint8Array): ParsedCertificate {
     keyIsP384,
     publicKeyPoint: der.subarray(keyBits.content + 1, keyBits.end),
     unknownCritical: [],
+    extensions: [],
   };
   if (extsT) readExtensions(der, extsT, parsed);
   return parsed;
@@ -198,6 +212,76 @@ function need(t: Tlv | undefined, tag: number, what: string): Tlv {
   if (!t) throw new DerError(`${what} is missing`);
   if (t.tag !== tag) throw new DerError(`${what} has tag 0x${t.tag.toString(16)}`);
   return t;
+}
+
+// Every primitive element of the certificate, wherever it is, must be a DER encoding of its
+// universal type (X.690 clause 11): BOOLEAN one byte 00/ff, INTEGER minimal, BIT STRING with 0..7
+// unused bits that are zero, NULL empty, OBJECT IDENTIFIER minimal, times as RFC 5280 writes them,
+// strings in their character sets; universal types never use the constructed (BER) form. OCTET
+// STRING contents (extension values) are left to the readers of the extensions.
+const MAX_NESTING = 24;
+function checkEncodings(der: Uint8Array, t: Tlv, depth: number): void {
+  if (depth > MAX_NESTING) throw new DerError('nesting too deep');
+  if (t.tag & 0x20) {
+    if ((t.tag & 0xc0) === 0 && t.tag !== 0x30 && t.tag !== 0x31)
+      throw new DerError(`constructed encoding of universal type ${t.tag & 0x1f} (BER, not DER)`);
+    for (const c of children(der, t)) checkEncodings(der, c, depth + 1);
+    return;
+  }
+  if (t.tag & 0xc0) return; // context-specific primitives: implicit types read where they are used
+  const v = contentOf(der, t);
+  switch (t.tag) {
+    case 0x00:
+      throw new DerError('end-of-contents marker in DER');
+    case 0x01:
+      readBoolean(der, t, 'BOOLEAN');
+      return;
+    case 0x02:
+      readInteger(der, t, 'INTEGER');
+      return;
+    case 0x03:
+      if (v.length < 1 || v[0]! > 7 || (v.length === 1 && v[0] !== 0))
+        throw new DerError('malformed BIT STRING');
+      if (v.length > 1 && v[v.length - 1]! & ((1 << v[0]!) - 1))
+        throw new DerError('BIT STRING unused bits are not zero');
+      return;
+    case 0x05:
+      if (v.length !== 0) throw new DerError('NULL with content');
+      return;
+    case 0x06:
+      checkOid(der, t);
+      return;
+    case 0x0c:
+      if (decodeUtf8(v) === undefined) throw new DerError('UTF8String is not UTF-8');
+      return;
+    case 0x12:
+      if (!/^[0-9 ]*$/.test(latin1(v))) throw new DerError('NumericString has other characters');
+      return;
+    case 0x13:
+      if (!/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(latin1(v)))
+        throw new DerError('PrintableString has other characters');
+      return;
+    case 0x16:
+      if (v.some((b) => b > 0x7f)) throw new DerError('IA5String is not ASCII');
+      return;
+    case 0x17:
+    case 0x18:
+      readTime(der, t);
+      return;
+    case 0x1e:
+      if (v.length % 2) throw new DerError('BMPString of odd length');
+      return;
+    case 0x1c:
+      if (v.length % 4) throw new DerError('UniversalString length is not a multiple of 4');
+      return;
+    default:
+  }
+}
+
+function latin1(v: Uint8Array): string {
+  let s = '';
+  for (const b of v) s += String.fromCharCode(b);
+  return s;
 }
 
 // INTEGER content must be present and minimal (X.690 8.3.2): no redundant leading 0x00 or 0xff.
@@ -264,6 +348,7 @@ function readExtensions(der: Uint8Array, wrapper: Tlv, out: ParsedCertificate): 
     const oid = toHex(contentOf(der, oidT));
     if (seen.has(oid)) throw new DerError(`duplicate extension ${oidToString(contentOf(der, oidT))}`);
     seen.add(oid);
+    out.extensions.push({ oid: oidToString(contentOf(der, oidT)), critical });
     if (oid === OID_BASIC_CONSTRAINTS) {
       const seq = expectTlv(der, value.content, value.end, 0x30, 'basicConstraints');
       if (seq.end !== value.end) throw new DerError('trailing bytes inside the basicConstraints value');
@@ -294,10 +379,106 @@ function readExtensions(der: Uint8Array, wrapper: Tlv, out: ParsedCertificate): 
       if (n > 1 && der[bits.end - 1]! & ((1 << unused) - 1))
         throw new DerError('keyUsage unused bits are not zero');
       out.keyUsage = { critical, bits: der.subarray(bits.content + 1, bits.end), unusedBits: unused };
-    } else if (critical && !UNDERSTOOD_CRITICAL.has(oid)) {
-      out.unknownCritical.push(oidToString(contentOf(der, oidT)));
+    } else {
+      // Every extnValue is the DER encoding of one value (RFC 5280 4.1); the few we do not read but
+      // other X.509 readers do (SKI, AKI, CRL distribution points) must also fit their schema, so
+      // that we never accept a certificate they refuse as malformed.
+      const inner = readTlv(der, value.content, value.end);
+      if (inner.end !== value.end) throw new DerError('extnValue is not exactly one DER element');
+      checkEncodings(der, inner, 0);
+      checkKnownExtension(der, oid, inner);
+      if (critical && !UNDERSTOOD_CRITICAL.has(oid))
+        out.unknownCritical.push(oidToString(contentOf(der, oidT)));
     }
   }
+}
+
+const OID_SUBJECT_KEY_ID = '551d0e';
+const OID_AUTHORITY_KEY_ID = '551d23';
+const OID_CRL_DISTRIBUTION_POINTS = '551d1f';
+const OID_SUBJECT_ALT_NAME = '551d11';
+const OID_ISSUER_ALT_NAME = '551d12';
+const OID_EXT_KEY_USAGE = '551d25';
+
+// Schemas of RFC 5280 4.2.1.1, .2, .6, .7, .12 and .13, element by element.
+function checkKnownExtension(der: Uint8Array, oid: string, v: Tlv): void {
+  const fields = (t: Tlv, tags: number[], what: string) => {
+    const list = children(der, t);
+    let k = 0;
+    for (const f of list) {
+      const at = tags.indexOf(f.tag, k);
+      if (at < 0) throw new DerError(`${what}: unexpected, repeated or misordered element`);
+      k = at + 1;
+    }
+    return list;
+  };
+  if (oid === OID_SUBJECT_KEY_ID) {
+    if (v.tag !== 0x04) throw new DerError('subjectKeyIdentifier is not an OCTET STRING');
+  } else if (oid === OID_SUBJECT_ALT_NAME || oid === OID_ISSUER_ALT_NAME) {
+    if (v.tag !== 0x30) throw new DerError('alternative names are not a SEQUENCE');
+    checkGeneralNames(der, v);
+  } else if (oid === OID_EXT_KEY_USAGE) {
+    const purposes = v.tag === 0x30 ? children(der, v) : [];
+    if (purposes.length === 0 || purposes.some((x) => x.tag !== 0x06))
+      throw new DerError('extKeyUsage is not a non-empty SEQUENCE OF OBJECT IDENTIFIER');
+  } else if (oid === OID_AUTHORITY_KEY_ID) {
+    if (v.tag !== 0x30) throw new DerError('authorityKeyIdentifier is not a SEQUENCE');
+    for (const f of fields(v, [0x80, 0xa1, 0x82], 'authorityKeyIdentifier'))
+      if (f.tag === 0xa1) checkGeneralNames(der, f);
+  } else if (oid === OID_CRL_DISTRIBUTION_POINTS) {
+    if (v.tag !== 0x30 || v.end === v.content)
+      throw new DerError('cRLDistributionPoints is not a non-empty SEQUENCE');
+    for (const dp of children(der, v)) {
+      if (dp.tag !== 0x30) throw new DerError('DistributionPoint is not a SEQUENCE');
+      const dpFields = fields(dp, [0xa0, 0x81, 0xa2], 'DistributionPoint');
+      // RFC 5280 4.2.1.13: a distributionPoint or a cRLIssuer must be present.
+      if (!dpFields.some((f) => f.tag !== 0x81))
+        throw new DerError('DistributionPoint names no point and no issuer');
+      for (const f of dpFields) {
+        if (f.tag === 0xa2) checkGeneralNames(der, f);
+        else if (f.tag === 0xa0) {
+          const [name, ...more] = children(der, f);
+          if (!name || more.length) throw new DerError('DistributionPointName must be one CHOICE');
+          if (name.tag === 0xa0) checkGeneralNames(der, name);
+          else if (name.tag !== 0xa1) throw new DerError('DistributionPointName has an unknown CHOICE');
+        } else if (f.end - f.content < 1 || der[f.content]! > 7)
+          throw new DerError('malformed reasons BIT STRING');
+      }
+    }
+  }
+}
+
+// GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName (here as the content of an IMPLICIT tag).
+function checkGeneralNames(der: Uint8Array, t: Tlv): void {
+  const names = children(der, t);
+  if (names.length === 0) throw new DerError('empty GeneralNames');
+  for (const n of names) {
+    const kind = n.tag & 0x1f;
+    const constructed = (n.tag & 0x20) !== 0;
+    // otherName [0], x400Address [3], directoryName [4], ediPartyName [5] are constructed; the rest
+    // (rfc822Name, dNSName, URI, iPAddress, registeredID) primitive.
+    if ((n.tag & 0xc0) !== 0x80 || kind > 8 || constructed !== [0, 3, 4, 5].includes(kind))
+      throw new DerError('malformed GeneralName');
+    const v = contentOf(der, n);
+    if ((kind === 1 || kind === 2 || kind === 6) && v.some((b) => b > 0x7f))
+      throw new DerError('GeneralName text is not IA5');
+    if (kind === 7 && v.length !== 4 && v.length !== 16 && v.length !== 8 && v.length !== 32)
+      throw new DerError('GeneralName iPAddress has a wrong length');
+    if (kind === 8) checkOid(der, n);
+    if (kind === 4) {
+      const [name, ...more] = children(der, n);
+      if (!name || more.length || name.tag !== 0x30) throw new DerError('directoryName is not one Name');
+      nameToString(der, name);
+    }
+  }
+}
+
+// AlgorithmIdentifier ::= SEQUENCE { algorithm OBJECT IDENTIFIER, parameters ANY OPTIONAL }.
+function checkAlgorithmIdentifier(der: Uint8Array, t: Tlv): Tlv[] {
+  const parts = children(der, t);
+  if (parts.length < 1 || parts.length > 2 || parts[0]!.tag !== 0x06)
+    throw new DerError('malformed AlgorithmIdentifier');
+  return parts;
 }
 
 /**
@@ -374,6 +555,8 @@ function readTime(der: Uint8Array, t: Tlv): number {
   return Date.UTC(year, mo - 1, d, h, mi, se);
 }
 
+const NAME_STRING_TAGS = new Set([0x0c, 0x12, 0x13, 0x14, 0x16, 0x1a, 0x1c, 0x1e]);
+
 function nameToString(der: Uint8Array, name: Tlv): string {
   const parts: string[] = [];
   for (const rdn of children(der, name)) {
@@ -384,6 +567,9 @@ function nameToString(der: Uint8Array, name: Tlv): string {
       const [oidT, valT, ...extra] = atv.tag === 0x30 ? children(der, atv) : [];
       if (!oidT || !valT || extra.length || oidT.tag !== 0x06) throw new DerError('bad Name attribute');
       checkOid(der, oidT);
+      // Attribute values of names are character strings (DirectoryString and its relatives).
+      if (!NAME_STRING_TAGS.has(valT.tag))
+        throw new DerError(`Name attribute value has tag 0x${valT.tag.toString(16)}`);
       const oid = oidToString(contentOf(der, oidT));
       const raw = contentOf(der, valT);
       const text =
