@@ -294,6 +294,10 @@ function byteLevel(der: Uint8Array, rng: Rng): DerMutant {
       return { bytes: b.subarray(0, n), kind: 'truncate', op: `truncate to ${n}` };
     }
     default:
-      return { bytes: concat(b, rng.bytes(1 + rng.int(3))), kind: 'trailingAfter', op: 'bytes after the certificate' };
+      return {
+        bytes: concat(b, rng.bytes(1 + rng.int(3))),
+        kind: 'trailingAfter',
+        op: 'bytes after the certificate',
+      };
   }
 }
