@@ -105,7 +105,6 @@ function parse(der: Uint8Array): ParsedCertificate {
   if (!tbsT || !algT || !sigT || rest.length) throw new DerError('Certificate must have 3 parts');
   if (tbsT.tag !== 0x30 || algT.tag !== 0x30 || sigT.tag !== 0x03)
     throw new DerError('Certificate parts have wrong tags');
-  checkEncodings(der, cert, 0);
   const tbsParts = children(der, tbsT);
   let i = 0;
   let version = 1;
@@ -158,6 +157,7 @@ function parse(der: Uint8Array): ParsedCertificate {
 
   const [nb, na, ...more] = children(der, validityT);
   if (!nb || !na || more.length) throw new DerError('validity must have 2 times');
+  checkEncodings(der, cert, 0, new Set([nb.start, na.start]));
 
   const spkiParts = children(der, spkiT);
   if (spkiParts.length !== 2) throw new DerError('subjectPublicKeyInfo must have 2 parts');
@@ -220,12 +220,18 @@ function need(t: Tlv | undefined, tag: number, what: string): Tlv {
 // strings in their character sets; universal types never use the constructed (BER) form. OCTET
 // STRING contents (extension values) are left to the readers of the extensions.
 const MAX_NESTING = 24;
-function checkEncodings(der: Uint8Array, t: Tlv, depth: number): void {
+const NONE: ReadonlySet<number> = new Set();
+function checkEncodings(
+  der: Uint8Array,
+  t: Tlv,
+  depth: number,
+  validityTimes: ReadonlySet<number> = NONE,
+): void {
   if (depth > MAX_NESTING) throw new DerError('nesting too deep');
   if (t.tag & 0x20) {
     if ((t.tag & 0xc0) === 0 && t.tag !== 0x30 && t.tag !== 0x31)
       throw new DerError(`constructed encoding of universal type ${t.tag & 0x1f} (BER, not DER)`);
-    for (const c of children(der, t)) checkEncodings(der, c, depth + 1);
+    for (const c of children(der, t)) checkEncodings(der, c, depth + 1, validityTimes);
     return;
   }
   if (t.tag & 0xc0) return; // context-specific primitives: implicit types read where they are used
@@ -252,21 +258,23 @@ function checkEncodings(der: Uint8Array, t: Tlv, depth: number): void {
       checkOid(der, t);
       return;
     case 0x0c:
-      if (decodeUtf8(v) === undefined) throw new DerError('UTF8String is not UTF-8');
+      // ASCII is UTF-8; only other text pays for a decoder.
+      if (!isAscii(v) && decodeUtf8(v) === undefined) throw new DerError('UTF8String is not UTF-8');
       return;
     case 0x12:
-      if (!/^[0-9 ]*$/.test(latin1(v))) throw new DerError('NumericString has other characters');
+      if (!v.every((b) => b === 0x20 || (b >= 0x30 && b <= 0x39)))
+        throw new DerError('NumericString has other characters');
       return;
     case 0x13:
-      if (!/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(latin1(v)))
-        throw new DerError('PrintableString has other characters');
+      if (!v.every((b) => PRINTABLE[b] === 1)) throw new DerError('PrintableString has other characters');
       return;
     case 0x16:
       if (v.some((b) => b > 0x7f)) throw new DerError('IA5String is not ASCII');
       return;
     case 0x17:
     case 0x18:
-      readTime(der, t);
+      // The validity times are read (and checked) by the certificate reader itself.
+      if (!validityTimes.has(t.start)) readTime(der, t);
       return;
     case 0x1e:
       if (v.length % 2) throw new DerError('BMPString of odd length');
@@ -278,11 +286,15 @@ function checkEncodings(der: Uint8Array, t: Tlv, depth: number): void {
   }
 }
 
-function latin1(v: Uint8Array): string {
-  let s = '';
-  for (const b of v) s += String.fromCharCode(b);
-  return s;
+function isAscii(v: Uint8Array): boolean {
+  for (let i = 0; i < v.length; i++) if (v[i]! > 0x7f) return false;
+  return true;
 }
+
+// X.680 PrintableString: letters, digits, space and '()+,-./:=?
+const PRINTABLE = new Uint8Array(256);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?")
+  PRINTABLE[c.charCodeAt(0)] = 1;
 
 // INTEGER content must be present and minimal (X.690 8.3.2): no redundant leading 0x00 or 0xff.
 // A non-minimal copy of an integer is a second encoding of the same certificate, with another
