@@ -1,4 +1,5 @@
 // Issue 14 part 3: `enclave-verify verify DIR|FILE... [--jobs N]`, a batch audit of saved evidence.
+import { execFileSync } from 'node:child_process';
 import { opendirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -141,6 +142,18 @@ describe('verify, batch audit', () => {
     await mkdir(join(work, 'empty'));
     const empty = await runCli(['verify', join(work, 'empty'), ...flags()]);
     expect([empty.code, empty.stderr]).toEqual([2, expect.stringContaining('no files to verify')]);
+  });
+
+  test('a FIFO does not block the batch: it is not a regular file', async () => {
+    const fifoDir = join(work, 'fifo');
+    await mkdir(fifoDir);
+    execFileSync('mkfifo', [join(fifoDir, 'pipe.cbor')]);
+    await writeFile(join(fifoDir, 'z.cbor'), await issueAttestation(pki, { timestamp: T.getTime() + HOUR }));
+    const r = await runCli(['verify', join(fifoDir, 'pipe.cbor'), join(fifoDir, 'z.cbor'), ...flags()]);
+    expect(r.stdout.split('\n').slice(0, 2)).toEqual([
+      `${join(fifoDir, 'pipe.cbor')}: REJECTED ERR_IO: '${join(fifoDir, 'pipe.cbor')}' is not a regular file; a batch verifies files only`,
+      expect.stringMatching(/z\.cbor: VERIFIED/),
+    ]);
   });
 
   test('a document file name with terminal escapes is neutralised in its line', async () => {

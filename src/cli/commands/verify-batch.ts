@@ -9,7 +9,8 @@
  */
 
 import type { Dir } from 'node:fs';
-import { opendir, readFile, stat } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { opendir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { printable } from '../../deployment/response.js';
@@ -84,11 +85,16 @@ async function* walk(dir: Dir, shown: string, ctx: CliContext): AsyncGenerator<s
   }
 }
 
-async function readDocumentFile(name: string, ctx: CliContext): Promise<Uint8Array> {
+// Synchronous, bounded reads: a document is a few KB, and four plain system calls cost less than
+// the four thread-pool round trips of fs.promises.readFile (a third of the main thread's time in a
+// batch). O_NONBLOCK keeps a FIFO from blocking the open; fstat then refuses anything but a regular
+// file before a byte is read.
+function readDocumentFile(name: string, ctx: CliContext): Uint8Array {
   const path = resolve(ctx.cwd, name);
-  let bytes: Uint8Array;
+  let fd: number | undefined;
   try {
-    const info = await stat(path);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = fstatSync(fd);
     if (!info.isFile()) {
       throw new EnclaveVerifyError('ERR_IO', `'${name}' is not a regular file; a batch verifies files only`);
     }
@@ -98,7 +104,17 @@ async function readDocumentFile(name: string, ctx: CliContext): Promise<Uint8Arr
         `'${name}' is larger than ${MAX_INPUT_BYTES} bytes; an attestation document is about 5 KB`,
       );
     }
-    bytes = new Uint8Array(await readFile(path));
+    // One byte more than the limit, so a file that grew after fstat is still caught.
+    const buf = new Uint8Array(Math.min(info.size, MAX_INPUT_BYTES) + 1);
+    let n = 0;
+    for (let got = 1; got > 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
+    if (n > MAX_INPUT_BYTES) {
+      throw new EnclaveVerifyError(
+        'ERR_INPUT_TOO_LARGE',
+        `'${name}' is larger than ${MAX_INPUT_BYTES} bytes`,
+      );
+    }
+    return decodeDocumentInput(buf.subarray(0, n));
   } catch (e) {
     if (e instanceof EnclaveVerifyError) throw e;
     const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
@@ -109,8 +125,9 @@ async function readDocumentFile(name: string, ctx: CliContext): Promise<Uint8Arr
         cause: e,
       },
     );
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
-  return decodeDocumentInput(bytes);
 }
 
 async function verifyOne(
@@ -120,7 +137,7 @@ async function verifyOne(
   ctx: CliContext,
 ): Promise<FileResult> {
   try {
-    const report = await checkAttestation(await readDocumentFile(name, ctx), options);
+    const report = await checkAttestation(readDocumentFile(name, ctx), options);
     const line = json
       ? JSON.stringify({ file: name, ...verificationJson(report) })
       : `${printable(name)}: ${printable(verdictLine(report))}`;
@@ -171,9 +188,11 @@ export async function runBatch(
   const window = jobs * WINDOW_FACTOR;
 
   const flush = () => {
+    // One write per flush: stdout to a pipe or file is synchronous in Node, a system call each.
+    let out = '';
     for (let r = done.get(printed); r; r = done.get(printed)) {
       done.delete(printed++);
-      ctx.stdout.write(`${r.line}\n`);
+      out += `${r.line}\n`;
       summary.files++;
       if (r.ok) summary.verified++;
       else {
@@ -181,6 +200,7 @@ export async function runBatch(
         summary.byCode[r.code!] = (summary.byCode[r.code!] ?? 0) + 1;
       }
     }
+    if (out) ctx.stdout.write(out);
     const w = wake;
     wake = undefined;
     w?.();
