@@ -7,12 +7,13 @@
 // Latency (issue 14 part 2): the bare crypto with its five verifications started at once is the
 // floor for one document; verifyAttestation starts them at once too. Targets, in wall-clock time:
 // one document at a time at most 1.2x the concurrent bare crypto; 8 documents in flight at most
-// 1.1x the bare crypto with 8 in flight (throughput-bound, so judged per CPU-second). Throughput per core (earlier targets, kept): full check at
-// most 1.2x the bare crypto's CPU time, one operation in flight; with a ChainCache, repeated
-// documents at least 4x cheaper than cold. CPU rates are documents per CPU-second of this process
-// (process.cpuUsage), which stays meaningful on a shared machine; wall-clock figures mostly measure
-// the other tenants there, so the modes run in interleaved rounds, ratios are taken per round
-// (neighbouring measurements see the same load) and the median round counts.
+// 1.1x the bare crypto with 8 in flight (throughput-bound, so judged per CPU-second). Throughput
+// per core (earlier targets, kept): full check at most 1.2x the bare crypto's CPU time, one
+// operation in flight; with a ChainCache, repeated documents at least 4x cheaper than cold. CPU
+// rates are documents per CPU-second of this process (process.cpuUsage), which stays meaningful
+// on a shared machine; wall-clock figures mostly measure the other tenants there, so the modes run
+// in interleaved rounds, ratios are taken per round (neighbouring measurements see the same load)
+// and the median round counts.
 // For transparency a second baseline imports the keys as raw EC points instead of SPKI, as the
 // verifier itself does (about 3x cheaper per import in Node).
 import { readdirSync, readFileSync } from 'node:fs';
