@@ -6,6 +6,9 @@
  *
  * Trust checks stop at the first failure (nothing after an untrusted step means anything); policy
  * checks all run so a report can show every mismatch, and the first failing one gives the code.
+ * The five signature checks (4 certificate links, COSE) start together as soon as the path is
+ * known; the steps still read their answers in this order, so reports and codes do not depend on
+ * which finishes first.
  */
 import { EnclaveVerifyError, type ErrorCode } from './errors.js';
 import { type ParsedAttestation, parseAttestation } from './parse/document.js';
@@ -29,6 +32,7 @@ import {
   checkPathSignatures,
   checkPathValidity,
   selectRoot,
+  startPathSignatures,
   summarizePath,
 } from './trust/chain.js';
 import { verifyCoseSign1 } from './trust/cose-signature.js';
@@ -264,8 +268,13 @@ export async function checkAttestation(
   try {
     const roots = await loadTrustedRoots(options.trustedRoots, options.cache);
     const leaf = cache.entry(document.certificate, 'certificate');
+    // The five signature checks (4 links and the COSE signature) need nothing from each other or
+    // from the rules in between, so they all start now; each step below still awaits its own
+    // answer in the order of the report, and the first failure keeps its code.
+    const coseVerified = leaf.key().then((key) => (key ? verifyCoseSign1(envelope, key) : false));
     const bundle = document.cabundle.map((der, i) => cache.entry(der, `cabundle[${i}]`));
     const { path, rootCandidates } = buildPath(leaf, bundle, roots);
+    startPathSignatures(rootCandidates.length === 1 ? [...path, rootCandidates[0]!] : path);
     const root = await selectRoot(path[path.length - 1]!, rootCandidates);
     const full = [...path, root];
     report.chain = summarizePath(full);
@@ -292,8 +301,7 @@ export async function checkAttestation(
       detail: `every certificate is valid at ${time.at.toISOString()} (${time.source})`,
     });
     step = 'signature';
-    const key = await leaf.key();
-    if (!key || !(await verifyCoseSign1(envelope, key))) {
+    if (!(await coseVerified)) {
       throw new EnclaveVerifyError(
         'ERR_SIGNATURE_INVALID',
         'the COSE signature does not verify with the signing certificate: the document was altered or not signed by this enclave',

@@ -26,7 +26,7 @@ export interface AttestationDocument {
   certificate: Uint8Array;
   /** DER certificates as sent: `[ROOT, INTERM_1, ..., INTERM_N]`. */
   cabundle: Uint8Array[];
-  /** Free-form public key chosen by the enclave, when present. */
+  /** Free-form public key chosen by the enclave, when present (may be empty: real hardware sends 0 bytes). */
   publicKey?: Uint8Array;
   /** Free-form user data chosen by the enclave, when present (may be empty). */
   userData?: Uint8Array;
@@ -49,9 +49,12 @@ function bytesField(v: CborValue | undefined, field: string, min: number, max: n
   return v.slice();
 }
 
-function optionalBytes(v: CborValue | undefined, field: string, min: number): Uint8Array | undefined {
+// AWS's CDDL types all three optionals `bytes .size (0..1024)`; its validation table's 1..1024 for
+// public_key (and 0..512 for the others) is stricter than what the hardware emits: a real document
+// carries a 0-byte public_key. A verifier must not refuse what genuine hardware signs.
+function optionalBytes(v: CborValue | undefined, field: string): Uint8Array | undefined {
   if (v === undefined || v === null) return undefined;
-  return bytesField(v, field, min, MAX_FIELD_BYTES);
+  return bytesField(v, field, 0, MAX_FIELD_BYTES);
 }
 
 /**
@@ -104,9 +107,9 @@ export function decodePayload(payload: Uint8Array): AttestationDocument {
     certificate,
     cabundle,
   };
-  const publicKey = optionalBytes(map.get('public_key'), 'public_key', 1);
-  const userData = optionalBytes(map.get('user_data'), 'user_data', 0);
-  const nonce = optionalBytes(map.get('nonce'), 'nonce', 0);
+  const publicKey = optionalBytes(map.get('public_key'), 'public_key');
+  const userData = optionalBytes(map.get('user_data'), 'user_data');
+  const nonce = optionalBytes(map.get('nonce'), 'nonce');
   if (publicKey) doc.publicKey = publicKey;
   if (userData) doc.userData = userData;
   if (nonce) doc.nonce = nonce;

@@ -1,5 +1,6 @@
 /**
- * `enclave-verify verify <file|->`: verify one attestation document and print the report.
+ * `enclave-verify verify <file|->`: verify one attestation document and print the report; with
+ * several files or a directory, a batch audit (`verify-batch.ts`).
  *
  * Expectations (PCRs) come from several flags; they are gathered by {@link assembleExpectations},
  * the one place to extend when adding a new source (e.g. PCRs measured from an EIF or its parts).
@@ -39,6 +40,7 @@ import {
   revocationFromFlags,
   revocationHelp,
 } from '../revocation-flags.js';
+import { defaultJobs, MAX_JOBS, runBatch } from './verify-batch.js';
 
 /** Flags of `verify` (node:util parseArgs configuration). Add new expectation flags here. */
 export const VERIFY_FLAGS = {
@@ -59,6 +61,7 @@ export const VERIFY_FLAGS = {
   'clock-skew': { type: 'string' },
   'allow-debug': { type: 'boolean' },
   ...REVOCATION_FLAGS,
+  jobs: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -67,6 +70,7 @@ export const VERIFY_FLAGS = {
 export type VerifyFlagValues = Partial<Record<keyof typeof VERIFY_FLAGS, string | string[] | boolean>>;
 
 const HELP = `usage: enclave-verify verify <file|-> [options]
+       enclave-verify verify <file|dir>... [--jobs N] [options]   (batch audit)
 
 Verify an AWS Nitro attestation document: strict parse, certificate chain to the pinned AWS
 Nitro root, COSE ES384 signature, debug mode, then the expectations you give.
@@ -96,7 +100,15 @@ options:
                         widen --max-age
   --allow-debug         accept debug-mode enclaves (PCR0..2 zero); never in production
 ${revocationHelp(24)}  --json                print one JSON object { ok, code?, message?, document, checks, ... }
+  --jobs N              batch: documents verified at once (default 4 per CPU)
   --help                show this help
+
+Batch audit: with several files, a directory (read recursively) or --jobs, every file is verified
+with the same options and one shared certificate cache, one line per file in input order (files
+in a directory in the order the file system lists them), then a summary line ("N files: V
+verified, R rejected (CODE count, ...)"); --json prints JSON Lines, each with "file", then
+{"summary": ...}. A file that cannot be read or is not a document gets its own REJECTED line.
+Exit 0 only when every file verified, else 1.
 
 DURATION: a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m); a bare number is seconds;
 at most 2147483647ms (24d 20h 31m 23.647s).
@@ -324,6 +336,23 @@ export async function verifyOptionsFromFlags(
   return options;
 }
 
+// Several paths, --jobs, or one directory: a batch audit (one line per file).
+async function isBatch(paths: string[], jobs: string | undefined, ctx: CliContext): Promise<boolean> {
+  if (paths.length > 1 || jobs !== undefined) return true;
+  if (paths[0] === '-') return false;
+  return stat(resolve(ctx.cwd, paths[0]!)).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}
+
+function parseJobs(text: string): number {
+  const n = /^\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_JOBS))
+    throw usage(`--jobs '${text.slice(0, 16)}' must be a whole number from 1 to ${MAX_JOBS}`);
+  return n;
+}
+
 function parseFlags(argv: string[]) {
   try {
     return parseArgs({ args: argv, options: VERIFY_FLAGS, allowPositionals: true, strict: true });
@@ -346,7 +375,12 @@ export const run: Command = async (argv, ctx) => {
     ctx.stdout.write(HELP);
     return EXIT.VERIFIED;
   }
-  if (positionals.length !== 1) throw usage('give exactly one document: a file path or - for stdin');
+  if (positionals.length === 0) throw usage('give a document: a file path or - for stdin');
+  if (await isBatch(positionals, values.jobs, ctx)) {
+    if (positionals.includes('-')) throw usage("'-' (stdin) cannot be part of a batch; give files");
+    const jobs = values.jobs === undefined ? defaultJobs() : parseJobs(values.jobs);
+    return runBatch(positionals, await verifyOptionsFromFlags(values, ctx), jobs, values.json === true, ctx);
+  }
   const sources: ExpectationSource[] = [];
   const options = await verifyOptionsFromFlags(values, ctx, sources);
   const bytes = decodeDocumentInput(await readInputArgument(positionals[0]!, ctx));
