@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   ERR_STALE: 'policy',
   ERR_FUTURE: 'policy',
   ERR_TLS_BINDING: 'policy',
+  ERR_KIND_MISMATCH: 'policy',
   // enclave image files
   ERR_EIF_MAGIC: 'image',
   ERR_EIF_VERSION: 'image',

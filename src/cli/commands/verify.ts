@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { EnclaveVerifyError } from '../../errors.js';
 import { expectedPcrsFromEif, expectedPcrsFromParts } from '../../measure/node/parts.js';
 import { decodeDocumentInput } from '../../parse/input.js';
+import type { AttestationKind } from '../../parse/payload.js';
 import { MAX_INPUT_BYTES } from '../../parse/limits.js';
 import {
   type ExpectedPcrs,
@@ -25,6 +26,7 @@ import { checkAttestation, type VerifyOptions } from '../../verify.js';
 import { cannotRead, parseDurationFlag, readFileBytes, readFileText, readRootFile } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
+import { requireExpectation } from '../expectation-required.js';
 
 /** Flags of `verify` (node:util parseArgs configuration). Add new expectation flags here. */
 export const VERIFY_FLAGS = {
@@ -44,6 +46,8 @@ export const VERIFY_FLAGS = {
   'max-age': { type: 'string' },
   'clock-skew': { type: 'string' },
   'allow-debug': { type: 'boolean' },
+  'any-pcrs': { type: 'boolean' },
+  kind: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -53,8 +57,10 @@ export type VerifyFlagValues = Partial<Record<keyof typeof VERIFY_FLAGS, string 
 
 const HELP = `usage: enclave-verify verify <file|-> [options]
 
-Verify an AWS Nitro attestation document: strict parse, certificate chain to the pinned AWS
-Nitro root, COSE ES384 signature, debug mode, then the expectations you give.
+Verify an AWS Nitro attestation document (a Nitro Enclave's, or an EC2 instance's NitroTPM's):
+strict parse, certificate chain to the pinned AWS Nitro root, COSE ES384 signature, debug mode,
+then the expectations you give. An expectation is required: --pcr, --expect-pcrs, --eif,
+--kernel/--cmdline/--ramdisk or --rebuild; --any-pcrs checks genuineness only.
 The input may be raw CBOR, base64, hex, or endpoint JSON {"document": "<base64>"}; '-' reads stdin.
 
 options:
@@ -78,7 +84,13 @@ options:
   --public-key VALUE    expected public key (same forms)
   --max-age DURATION    refuse documents older than this at the verification time (e.g. 5m, 30s)
   --clock-skew DURATION tolerance for documents dated in the future (default 60s)
-  --allow-debug         accept debug-mode enclaves (PCR0..2 zero); never in production
+  --any-pcrs            expect no PCRs: check only that the document is genuine, NOT which code
+                        runs (the report says so); without it an expectation above is required
+  --kind enclave|nitrotpm
+                        require this kind of document (default: either; the report names it)
+  --allow-debug         accept debug-mode enclaves (PCR0..2 zero); never in production.
+                        NitroTPM documents have no debug mode; for them an expected PCR still at
+                        its reset value (all 00 or all ff: nothing measured) is a mismatch
   --json                print one JSON object { ok, code?, message?, document, checks, ... }
   --help                show this help
 
@@ -305,7 +317,21 @@ export async function verifyOptionsFromFlags(
     options.clockSkewMs = parseDuration(values['clock-skew'] as string, '--clock-skew');
   }
   if (values['allow-debug']) options.allowDebug = true;
+  if (values.kind !== undefined) options.kind = parseKind(values.kind as string);
   return options;
+}
+
+/**
+ * The document kind of `--kind`: `enclave` or `nitrotpm`.
+ *
+ * @example
+ * ```ts
+ * parseKind('nitrotpm'); // 'nitrotpm'
+ * ```
+ */
+export function parseKind(text: string): AttestationKind {
+  if (text === 'enclave' || text === 'nitrotpm') return text;
+  throw usage(`--kind '${text.slice(0, 24)}' is not a document kind: give enclave or nitrotpm`);
 }
 
 function parseFlags(argv: string[]) {
@@ -321,7 +347,7 @@ function parseFlags(argv: string[]) {
  *
  * @example
  * ```ts
- * const code = await run(['doc.cbor', '--at', 'document', '--json'], ctx);
+ * const code = await run(['doc.cbor', '--at', 'document', '--expect-pcrs', 'enclave.pcrs', '--json'], ctx);
  * ```
  */
 export const run: Command = async (argv, ctx) => {
@@ -331,6 +357,7 @@ export const run: Command = async (argv, ctx) => {
     return EXIT.VERIFIED;
   }
   if (positionals.length !== 1) throw usage('give exactly one document: a file path or - for stdin');
+  requireExpectation('verify', values);
   const sources: ExpectationSource[] = [];
   const options = await verifyOptionsFromFlags(values, ctx, sources);
   const bytes = decodeDocumentInput(await readInputArgument(positionals[0]!, ctx));
