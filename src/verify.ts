@@ -12,9 +12,9 @@ import { type ParsedAttestation, parseAttestation } from './parse/document.js';
 import type { AttestationDocument, AttestationKind } from './parse/payload.js';
 import {
   checkDebugMode,
-  checkKind,
   checkField,
   checkFreshness,
+  checkKind,
   checkPcrs,
   comparePcrs,
   isDebugDocument,
@@ -156,7 +156,10 @@ export async function checkAttestation(
     );
   }
   if (options.kind !== undefined && options.kind !== 'enclave' && options.kind !== 'nitrotpm') {
-    throw new EnclaveVerifyError('ERR_USAGE', `kind must be 'enclave' or 'nitrotpm', not '${String(options.kind)}'`);
+    throw new EnclaveVerifyError(
+      'ERR_USAGE',
+      `kind must be 'enclave' or 'nitrotpm', not '${String(options.kind)}'`,
+    );
   }
   const cache = options.cache ?? new ChainCache({ maxCertificates: 16 });
   resolveTime(options.currentDate, undefined); // reject bad options before doing any work

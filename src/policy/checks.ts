@@ -152,7 +152,10 @@ export function comparePcrs(doc: AttestationDocument, expected: ExpectedPcrs | u
  * checkPcrs(comparePcrs(doc, expected), doc.kind);
  * ```
  */
-export function checkPcrs(rows: readonly PcrComparison[], kind: AttestationKind = 'enclave'): VerificationCheck {
+export function checkPcrs(
+  rows: readonly PcrComparison[],
+  kind: AttestationKind = 'enclave',
+): VerificationCheck {
   const checked = rows.filter((r) => r.match !== undefined);
   const bad = checked.filter((r) => !r.match);
   if (bad.length === 0)

@@ -53,10 +53,11 @@ export function verdictLine(report: VerificationReport): string {
   if (!report.ok) return `REJECTED ${report.error?.code ?? 'ERR_UNKNOWN'}: ${report.error?.message ?? ''}`;
   const root = report.chain.at(-1);
   const aws = root?.sha256 === AWS_NITRO_ROOT_G1_SHA256;
-  const kind = report.document?.kind === 'nitrotpm' ? 'NitroTPM (EC2 instance)' : 'Nitro Enclave';
+  // Enclave wording is the established one; a NitroTPM document says so up front.
+  const tpm = report.document?.kind === 'nitrotpm';
   const what = aws
-    ? `genuine AWS ${kind} attestation document`
-    : `${kind} document signed through a chain to a root YOU supplied (${root?.subject ?? '?'}), not the AWS Nitro root`;
+    ? `genuine AWS ${tpm ? 'NitroTPM attestation document of an EC2 instance' : 'Nitro attestation document'}`
+    : `${tpm ? 'NitroTPM document ' : ''}signed through a chain to a root YOU supplied (${root?.subject ?? '?'}), not the AWS Nitro root`;
   const debug = report.debug ? ' (DEBUG enclave, allowed)' : '';
   const pcrs = report.pcrs.some((r) => r.match !== undefined)
     ? ', expected PCRs match'

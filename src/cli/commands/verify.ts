@@ -10,8 +10,8 @@ import { parseArgs } from 'node:util';
 import { EnclaveVerifyError } from '../../errors.js';
 import { expectedPcrsFromEif, expectedPcrsFromParts } from '../../measure/node/parts.js';
 import { decodeDocumentInput } from '../../parse/input.js';
-import type { AttestationKind } from '../../parse/payload.js';
 import { MAX_INPUT_BYTES } from '../../parse/limits.js';
+import type { AttestationKind } from '../../parse/payload.js';
 import {
   type ExpectedPcrs,
   mergeExpectedPcrs,

@@ -100,11 +100,7 @@ export function renderPcrTable(
   return h(
     'section',
     { class: 'pcrs', 'aria-labelledby': 'pcrs-result-heading' },
-    h(
-      'h3',
-      { id: 'pcrs-result-heading', 'data-kind': kind },
-      tpm ? 'NitroTPM PCRs (nitrotpm_pcrs)' : 'PCRs',
-    ),
+    h('h3', { id: 'pcrs-result-heading', 'data-kind': kind }, tpm ? 'NitroTPM PCRs (nitrotpm_pcrs)' : 'PCRs'),
     h('p', { id: 'pcr-summary' }, summary),
     h(
       'div',
@@ -112,11 +108,7 @@ export function renderPcrTable(
       h(
         'table',
         { id: 'pcr-table' },
-        h(
-          'caption',
-          { class: 'visually-hidden' },
-          `Expected and actual ${tpm ? 'NitroTPM ' : ''}PCR values`,
-        ),
+        h('caption', { class: 'visually-hidden' }, `Expected and actual ${tpm ? 'NitroTPM ' : ''}PCR values`),
         h(
           'thead',
           {},
