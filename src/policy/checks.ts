@@ -172,7 +172,7 @@ export function checkPcrs(
   return fail(
     'pcrs',
     'ERR_PCR_MISMATCH',
-    `${names} ${bad.length === 1 ? 'differs' : 'differ'} from the expected values: ${kind === 'nitrotpm' ? 'the instance did not boot the expected software (compare the PCR table with the AMI build values, e.g. nitro-tpm-pcr-compute; expect only measured PCRs such as 4, 7 and 12)' : 'the enclave does not run the expected image (compare the PCR table; rebuild or update the expectation)'}`,
+    `${names} ${bad.length === 1 ? 'differs' : 'differ'} from the expected values: ${kind === 'nitrotpm' ? 'the instance did not boot the expected software (compare the PCR table with the values of the AMI build, e.g. from nitro-tpm-pcr-compute)' : 'the enclave does not run the expected image (compare the PCR table; rebuild or update the expectation)'}`,
   );
 }
 

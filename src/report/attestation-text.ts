@@ -82,7 +82,7 @@ export function renderVerificationText(report: VerificationReport): string {
     const signed = report.checks.some((c) => c.name === 'signature' && c.ok);
     lines.push(
       signed
-        ? '(chain and signature verify, so the fields below are as the enclave signed them; the checks marked FAIL are not met)'
+        ? `(chain and signature verify, so the fields below are as the ${doc.kind === 'nitrotpm' ? 'Nitro hypervisor' : 'enclave'} signed them; the checks marked FAIL are not met)`
         : '(the fields below are decoded as sent; the document was NOT verified)',
       '',
     );
@@ -130,9 +130,9 @@ export function renderVerificationText(report: VerificationReport): string {
       }
       const state = row.match === undefined ? '      ' : row.match ? 'match ' : 'DIFFER';
       lines.push(`  ${String(row.index).padStart(2)} ${state} ${row.actual ?? '(not in document)'}`);
+      if (row.match === false) for (const e of row.expected) lines.push(`     expected  ${e}`);
       if (row.match === false && row.unmeasured)
         lines.push('     (reset value: nothing was measured into this PCR, so no expectation can match it)');
-      if (row.match === false) for (const e of row.expected) lines.push(`     expected  ${e}`);
     }
   }
   if (report.chain.length > 0) {
