@@ -79,7 +79,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
  * @example
  * ```ts
  * try {
- *   await verifyAttestation(bytes, { nonce });
+ *   await verifyAttestation(bytes, { nonce, expectedPcrs });
  * } catch (e) {
  *   if (e instanceof EnclaveVerifyError && e.code === 'ERR_NONCE_MISMATCH') retry();
  *   else throw e;

@@ -178,7 +178,8 @@ export interface VerificationJson {
  *
  * @example
  * ```ts
- * ctx.stdout.write(`${JSON.stringify(verificationJson(await checkAttestation(bytes)))}\n`);
+ * const report = await checkAttestation(bytes, { expectedPcrs: { 0: pcr0Hex } });
+ * ctx.stdout.write(`${JSON.stringify(verificationJson(report))}\n`);
  * ```
  */
 export function verificationJson(report: VerificationReport): VerificationJson {

@@ -104,7 +104,7 @@ export const run: Command = async (argv, ctx) => {
   if (positionals.length !== 1) {
     throw new EnclaveVerifyError(
       'ERR_USAGE',
-      'give exactly one URL, e.g. enclave-verify deployment https://enclave.example',
+      'give exactly one URL, e.g. enclave-verify deployment https://enclave.example --eif enclave.eif',
     );
   }
   const url = positionals[0]!;
