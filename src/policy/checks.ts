@@ -82,7 +82,7 @@ export function checkKind(doc: AttestationDocument, required: AttestationKind): 
   return fail(
     'kind',
     'ERR_KIND_MISMATCH',
-    `the document is a ${doc.kind} document (${KIND_TEXT[doc.kind]}), but a ${required} document was required: it attests ${doc.kind === 'nitrotpm' ? "an EC2 instance's boot chain, not an enclave" : 'an enclave, not an EC2 instance'}; check that you asked the right machine`,
+    `the document is a ${doc.kind} document (${KIND_TEXT[doc.kind]}), but ${required === 'enclave' ? 'an' : 'a'} ${required} document was required: it attests ${doc.kind === 'nitrotpm' ? "an EC2 instance's boot chain, not an enclave" : 'an enclave, not an EC2 instance'}; check that you asked the right machine`,
   );
 }
 

@@ -110,7 +110,7 @@ describe('real NitroTPM documents', () => {
     expect(tpm.error?.code).toBe('ERR_KIND_MISMATCH');
     expect(tpm.checks.find((c) => c.name === 'signature')?.ok).toBe(true);
     expect(tpm.error?.message).toMatch(
-      /^the document is a nitrotpm document .* but a enclave document was required/,
+      /^the document is a nitrotpm document .* but an enclave document was required/,
     );
     const enclave = new Uint8Array(readFileSync(new URL('valid/anjuna_2021-03-17_prod.cbor', NITRO)));
     const r = await checkAttestation(enclave, { currentDate: 'document', kind: 'nitrotpm' });
