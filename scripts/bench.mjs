@@ -18,12 +18,17 @@ const benches = readdirSync(join(here, 'bench'))
   .filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)))
   .sort();
 let failed = 0;
+let skipped = 0;
 for (const file of benches) {
   console.log(`\n=== ${file} ===`);
   const path = join(here, 'bench', file);
   if (!existsSync(path)) continue;
   const r = spawnSync(process.execPath, ['--expose-gc', path], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) failed++;
+  // 77: the benchmark's baseline tool is not on this machine (the autotools "skipped" status)
+  if (r.status === 77) skipped++;
+  else if (r.status !== 0) failed++;
 }
-console.log(`\n${benches.length - failed} benchmarks met their targets, ${failed} did not`);
+console.log(
+  `\n${benches.length - failed - skipped} benchmarks met their targets, ${failed} did not, ${skipped} skipped (no baseline tool)`,
+);
 process.exit(failed === 0 ? 0 : 1);

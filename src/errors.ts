@@ -17,6 +17,7 @@ export type ErrorClass =
   | 'image' // an enclave image file or its parts are malformed
   | 'rebuild' // an archive or recipe input is malformed or unsafe
   | 'network' // talking to a deployment failed
+  | 'canary' // a Caution Canary artifact (statement, evidence bundle, keys, config, node) is refused
   | 'usage'; // the caller asked for something that cannot be done
 
 /** Stable error codes, grouped by the stage that raises them. */
@@ -65,6 +66,19 @@ export const ERROR_CODES = {
   ERR_RESPONSE_TOO_LARGE: 'network',
   ERR_RESPONSE_FORMAT: 'network',
   ERR_ENDPOINT_ERROR: 'network',
+  // Caution Canary artifacts (src/canary)
+  ERR_CANARY_JSON: 'canary',
+  ERR_CANARY_CONFIG: 'canary',
+  ERR_CANARY_KEYS: 'canary',
+  ERR_CANARY_KEY_MISMATCH: 'canary',
+  ERR_CANARY_STATEMENT: 'canary',
+  ERR_CANARY_SIGNATURE: 'canary',
+  ERR_CANARY_EXPIRED: 'canary',
+  ERR_CANARY_FUTURE: 'canary',
+  ERR_CANARY_EVIDENCE: 'canary',
+  ERR_CANARY_METADATA: 'canary',
+  ERR_CANARY_MISMATCH: 'canary',
+  ERR_CANARY_NOT_VERIFIED: 'canary',
   // usage
   ERR_USAGE: 'usage',
   ERR_IO: 'usage',

@@ -222,3 +222,6 @@ export {
   summaryLine,
 } from './vectors/runner.js';
 export { libraryExecutor, type LibraryExecutorOptions, type VectorIo } from './vectors/library.js';
+
+// Caution Canary artifacts: canonical JSON, configs, keys, statements, evidence bundles (issue 12)
+export * from './canary/index.js';

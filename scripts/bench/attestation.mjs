@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Documents per second of verifyAttestation over the real documents in ../shared/vectors/nitro/valid,
+// Documents per second of verifyAttestation over the real documents in vectors/real/nitro/valid,
 // against the bare crypto every verifier must do for the same documents, in the same run:
 // per document, import the 4 non-root public keys and run the 5 ECDSA P-384 verifications
 // (4 certificate links + the COSE signature) with WebCrypto.

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Writes vectors/ramdisk/: application and overlay tars for Caution's ramdisk recipe, with the
 // expected archive digests taken from the REFERENCE pipeline (GNU tar, StageX's cpio 2.15 and
-// busybox 1.37.0 gzip from ../shared/tools/oracles.sh), never from this library; plus hostile
-// tar and cpio archives for the readers, and cases.json.
+// busybox 1.37.0 gzip, named by ORACLE_CPIO / ORACLE_BUSYBOX), never from this library; plus
+// hostile tar and cpio archives for the readers, and cases.json.
 //
-//   node scripts/vectors/ramdisk.mjs
+//   eval "$(bash ../shared/tools/oracles.sh)" && node scripts/vectors/ramdisk.mjs
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,20 +12,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// Checked before vectors/ramdisk/ is emptied below.
+const { ORACLE_CPIO, ORACLE_BUSYBOX } = process.env;
+if (!ORACLE_CPIO || !ORACLE_BUSYBOX)
+  throw new Error(
+    'reference tools missing: set ORACLE_CPIO and ORACLE_BUSYBOX (eval "$(bash ../shared/tools/oracles.sh)")',
+  );
+
 const project = new URL('../../', import.meta.url);
 const dir = new URL('vectors/ramdisk/', project);
 mkdirSync(dir, { recursive: true });
 for (const f of readdirSync(dir)) rmSync(new URL(f, dir), { recursive: true });
 const outDir = fileURLToPath(dir);
-
-const oraclesOut = execFileSync('bash', [fileURLToPath(new URL('../shared/tools/oracles.sh', project))], {
-  encoding: 'utf8',
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const ORACLE_CPIO = /ORACLE_CPIO='([^']+)'/.exec(oraclesOut)?.[1];
-const ORACLE_BUSYBOX = /ORACLE_BUSYBOX='([^']+)'/.exec(oraclesOut)?.[1];
-if (!ORACLE_CPIO || !ORACLE_BUSYBOX)
-  throw new Error('reference tools missing: see ../shared/tools/oracles.sh');
 
 const sh = (script, cwd) =>
   execFileSync('bash', ['-euo', 'pipefail', '-c', script], {

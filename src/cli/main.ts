@@ -45,6 +45,10 @@ const COMMANDS: Record<string, { load: () => Promise<{ run: Command }>; summary:
   },
   ui: { load: () => import('./commands/ui.js'), summary: 'serve the verifier web page on loopback' },
   vectors: { load: () => import('./commands/vectors.js'), summary: 'run a conformance vector suite' },
+  canary: {
+    load: () => import('./commands/canary.js'),
+    summary: 'verify Caution Canary statements, evidence, keys, configs and live nodes',
+  },
 };
 
 function usage(): string {

@@ -145,12 +145,25 @@ function fromJson(text: string, options: ParseExpectedPcrsOptions): ExpectedPcrs
   if (options.target !== undefined) {
     throw formatError('--target only applies to a Caution canary config (JSON with "targets")');
   }
+  const caution = fromCautionPcrFile(obj);
+  if (caution) return caution;
   for (const wrapper of ['Measurements', 'measurements', 'expected_pcrs', 'pcrs', 'PCRs']) {
     const inner = obj[wrapper];
     if (inner && typeof inner === 'object' && !Array.isArray(inner))
       return fromMap(inner as Record<string, unknown>);
   }
   return fromMap(obj);
+}
+
+/**
+ * Caution's own PCR files: `caution verify`'s `.caution/trusted_hashes.json` (`{pcr0, pcr1, pcr2,
+ * verified_at, tls?}`) and canaryctl's `{"pcr0","pcr1","pcr2"}` (extra members ignored, as
+ * canaryctl does). Only the three PCR members are read, so the other members never count as
+ * PCRs or as unknown keys.
+ */
+function fromCautionPcrFile(obj: Record<string, unknown>): ExpectedPcrs | undefined {
+  if (!['pcr0', 'pcr1', 'pcr2'].every((k) => typeof obj[k] === 'string')) return undefined;
+  return normalizeExpectedPcrs({ 0: obj.pcr0 as string, 1: obj.pcr1 as string, 2: obj.pcr2 as string });
 }
 
 // Keys that are not PCRs (HashAlgorithm, describe-eif extras) are skipped; only PCR-like keys count.

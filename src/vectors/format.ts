@@ -124,7 +124,10 @@ export interface CaseFile {
   description?: string;
   /** Directory that input paths resolve against, relative to this file; default: its own directory. */
   base?: string;
-  /** The data may be absent (e.g. `../shared/vectors`): cases are skipped instead of failed. */
+  /**
+   * The data may be absent (e.g. a large corpus fetched separately, outside the suite): cases
+   * whose inputs are missing are skipped instead of failed. The committed suite uses none.
+   */
   optional?: boolean;
   cases: unknown[];
 }

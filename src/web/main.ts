@@ -14,6 +14,7 @@ import {
   probeDeployment,
   toHex,
 } from '../index.js';
+import { setupCanarySection } from './canary.js';
 import {
   acceptDrops,
   MAX_DOCUMENT_FILE,
@@ -409,5 +410,7 @@ window.addEventListener('unhandledrejection', (event) => {
 // Browsers may restore field contents on reload or back navigation without input events.
 if (docText.value.trim() !== '') loadDocument(new TextEncoder().encode(docText.value), 'pasted text');
 if (pcrsText.value.trim() !== '') readExpected(pcrsText.value, 'pasted PCRs');
+
+setupCanarySection();
 
 document.documentElement.dataset.ready = 'true';

@@ -6,11 +6,13 @@ import { formatPcrsLines } from '../../src/measure/format.js';
 import { pcrsFromParts } from '../../src/measure/pcr.js';
 import { CAUTION_CMDLINE } from '../../src/rebuild/caution.js';
 import { toHex } from '../../src/util/bytes.js';
-import { BUILD_INPUTS, REFERENCE_RECIPE } from '../rebuild/fixtures.js';
+import { BUILD_INPUTS, cautionReference } from '../rebuild/fixtures.js';
+import { goldenBook } from '../rebuild/golden.js';
 import { sh, tempDir } from '../rebuild/oracle.js';
 import { controlCharacters, runCli } from '../support/cli.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const golden = goldenBook('caution');
 
 /** `enclave-verify ...args` in `cwd`, through the real dispatcher. */
 async function cli(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
@@ -34,12 +36,11 @@ describe('enclave-verify rebuild / ramdisk against the real pipeline', () => {
   let kernel: Uint8Array;
   let refGz: Uint8Array;
   let refCpio: Uint8Array;
-  beforeAll(() => {
+  beforeAll(async () => {
     ({ dir, cleanup } = tempDir('ev-cli-rebuild-'));
     sh(BUILD_INPUTS, dir);
-    sh(`${REFERENCE_RECIPE}\n"$BB" gzip --best < ../ref.cpio > ../ref.cpio.gz`, dir);
-    refCpio = readFileSync(`${dir}/ref.cpio`);
-    refGz = readFileSync(`${dir}/ref.cpio.gz`);
+    // ref.cpio(.gz): the real tools' output (live or, without them, proven equal to it by hash)
+    ({ cpio: refCpio, gz: refGz } = await cautionReference(dir, golden));
     kernel = new Uint8Array(createHash('sha512').update('kernel').digest());
     writeFileSync(`${dir}/bzImage`, kernel);
     // expected PCRs computed from the reference tools' ramdisk, not from our output

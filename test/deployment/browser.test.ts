@@ -1,28 +1,21 @@
-/**
- * `verifyDeployment` from the runtime-agnostic library, bundled by Vite and run in real headless
- * Chromium against the demo enclave on another loopback origin: the CORS preflight passes, the
- * document verifies with the demo root and PCRs, and the TLS binding is reported as `unchecked`
- * (a page cannot see the connection's certificate), never `passed`.
- */
-import { mkdtempSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type DemoEnclave, startDemoEnclave } from '../../src/deployment/demo/enclave.js';
 import { toHex } from '../../src/util/bytes.js';
+import { launchBrowser } from '../support/browser.js';
 
 const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
 
 let demo: DemoEnclave;
 let page: http.Server;
 let pageOrigin: string;
+let browser: Browser;
 let context: BrowserContext;
-let userDataDir: string;
 let bundle = '';
 
 beforeAll(async () => {
@@ -56,17 +49,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
   pageOrigin = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
-  userDataDir = mkdtempSync(join(tmpdir(), 'ev-deploy-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
+  browser = await launchBrowser();
+  context = await browser.newContext({
     // Stands in for a user who installed the demo's CA; only this test browser profile is affected.
     ignoreHTTPSErrors: true,
   });
@@ -74,10 +58,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close();
+  await browser?.close();
   await demo?.close();
   page?.closeAllConnections();
   await new Promise<void>((resolve) => (page ? page.close(() => resolve()) : resolve()));
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 });
 
 test('the bundle has no Node built-ins', () => {

@@ -4,15 +4,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCautionTree, checkCautionLayout } from '../../src/rebuild/caution.js';
 import { readCpio, writeCpioBytes } from '../../src/rebuild/cpio.js';
 import { gzipBusybox } from '../../src/rebuild/gzip/gzip.js';
-import { treeFromTar } from '../../src/rebuild/load.js';
 import { openFileSource, treeFromDirectory } from '../../src/rebuild/node/fs.js';
 import { pathFromText } from '../../src/rebuild/paths.js';
 import { readTar } from '../../src/rebuild/tar.js';
 import { FileTree, makeInode } from '../../src/rebuild/tree.js';
-import { BUILD_INPUTS, REFERENCE_RECIPE } from './fixtures.js';
+import { BUILD_INPUTS, cautionReference } from './fixtures.js';
+import { goldenBook } from './golden.js';
 import { sh, tempDir } from './oracle.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const golden = goldenBook('caution');
+
 describe('Caution recipe vs the real pipeline', () => {
   let dir: string;
   let cleanup: () => void;
@@ -21,20 +23,7 @@ describe('Caution recipe vs the real pipeline', () => {
   beforeAll(async () => {
     ({ dir, cleanup } = tempDir('ev-caution-'));
     sh(BUILD_INPUTS, dir);
-    sh(REFERENCE_RECIPE, dir);
-    reference = readFileSync(`${dir}/ref.cpio`);
-    const app = openFileSource(`${dir}/app.tar`);
-    const ov1 = openFileSource(`${dir}/ov1.tar`);
-    const ov2 = openFileSource(`${dir}/ov2.tar`);
-    try {
-      const tree = await treeFromTar(app, { label: 'app.tar' });
-      await buildCautionTree(tree, [readTar(ov1), readTar(ov2)]);
-      ours = await writeCpioBytes(tree);
-    } finally {
-      app.close();
-      ov1.close();
-      ov2.close();
-    }
+    ({ cpio: reference, ours } = await cautionReference(dir, golden));
   });
   afterAll(() => cleanup());
 

@@ -1,24 +1,36 @@
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCpio, writeCpioBytes } from '../../src/rebuild/cpio.js';
 import { treeFromCpio } from '../../src/rebuild/load.js';
 import { treeFromDirectory } from '../../src/rebuild/node/fs.js';
 import { pathFromText } from '../../src/rebuild/paths.js';
 import { FileTree, makeInode, memoryData } from '../../src/rebuild/tree.js';
+import { goldenBook } from './golden.js';
 import { REFERENCE_CPIO, sh, tempDir } from './oracle.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const golden = goldenBook('cpio');
+
+/** 70000 bytes that look random but are the same on every machine (SHA-256 in counter mode). */
+function pseudoRandom(n: number): Buffer {
+  const blocks: Buffer[] = [];
+  for (let i = 0; i * 32 < n; i++) blocks.push(createHash('sha256').update(`block ${i}`).digest());
+  return Buffer.concat(blocks).subarray(0, n);
+}
 
 // Names are found in byte order (a/h2, dir.../h3, h1, zz-last); the first three are held back and
 // written newest-first once zz-last completes the set.
 // A tree with every kind of entry the writer must get right, built by the shell so the
-// reference tool sees exactly what our directory reader sees.
+// reference tool sees exactly what our directory reader sees. Contents, modes and times are
+// fixed, so the archive is the same on every machine (as root) and its golden hash holds.
 const BUILD_TREE = `
+umask 022
 mkdir -p t && cd t
 mkdir -p usr/bin usr/lib empty 'dir with spaces' 'ünïcødé/日本' a-b a/b deep/$(printf 'd%.0s' $(seq 1 120))
 printf 'hello\\n' > 'dir with spaces/file with spaces'
 printf 'x' > 'ünïcødé/日本/ファイル'
-head -c 70000 /dev/urandom > usr/bin/big && chmod 4755 usr/bin/big
+cp ../big usr/bin/big && chmod 4755 usr/bin/big
 printf '#!/bin/sh\\n' > usr/bin/script && chmod 2711 usr/bin/script
 printf 'abc' > a/b/c && chmod 1600 a/b/c
 : > emptyfile && ln emptyfile emptyfile.link
@@ -32,21 +44,24 @@ chmod 700 empty && chmod 1777 a-b
 chown 1000:1000 pair1 && chown -h 12:34 bin
 for n in 1 2 3; do printf "$n" > "n$n"; done
 printf 'latin' > "$(printf 'bad\\377name')" && printf 'nl' > "$(printf 'new\\nline')"
+find . -exec touch -hcd @1700000000 {} +
 `;
 
 describe('cpio newc writer vs GNU cpio 2.15 --reproducible', () => {
   let dir: string;
   let cleanup: () => void;
-  let reference: Buffer;
-  beforeAll(() => {
+  let reference: Uint8Array;
+  let ours: Uint8Array;
+  beforeAll(async () => {
     ({ dir, cleanup } = tempDir('ev-cpio-'));
+    writeFileSync(`${dir}/big`, pseudoRandom(70000));
     sh(BUILD_TREE, dir);
-    reference = sh(`cd t && ${REFERENCE_CPIO}`, dir);
+    ours = await writeCpioBytes(treeFromDirectory(`${dir}/t`));
+    reference = golden.reference('every entry kind', ours, () => sh(`cd t && ${REFERENCE_CPIO}`, dir));
   });
   afterAll(() => cleanup());
 
-  it('writes the same bytes as the reference pipeline for a directory read from disk', async () => {
-    const ours = await writeCpioBytes(treeFromDirectory(`${dir}/t`));
+  it('writes the same bytes as the reference pipeline for a directory read from disk', () => {
     expect(ours.length).toBe(reference.length);
     expect(sha(ours)).toBe(sha(reference));
   });

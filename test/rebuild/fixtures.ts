@@ -1,5 +1,13 @@
 // Inputs of the Caution recipe tests and the same recipe done by the real tools.
-import { REFERENCE_CPIO } from './oracle.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { buildCautionTree } from '../../src/rebuild/caution.js';
+import { writeCpioBytes } from '../../src/rebuild/cpio.js';
+import { gzipBusybox } from '../../src/rebuild/gzip/gzip.js';
+import { treeFromTar } from '../../src/rebuild/load.js';
+import { openFileSource } from '../../src/rebuild/node/fs.js';
+import { readTar } from '../../src/rebuild/tar.js';
+import type { GoldenBook } from './golden.js';
+import { REFERENCE_CPIO, sh } from './oracle.js';
 
 const LONG = 'n'.repeat(130);
 
@@ -54,3 +62,41 @@ find . -exec touch -hcd @0 {} +
 ${REFERENCE_CPIO} > ../ref.cpio
 "$BB" gzip --best < ../ref.cpio > ../ref.cpio.gz
 `;
+
+/** The library's own Caution recipe over app.tar, ov1.tar, ov2.tar in `dir`: cpio bytes. */
+export async function cautionOurs(dir: string): Promise<Uint8Array> {
+  const app = openFileSource(`${dir}/app.tar`);
+  const ov1 = openFileSource(`${dir}/ov1.tar`);
+  const ov2 = openFileSource(`${dir}/ov2.tar`);
+  try {
+    const tree = await treeFromTar(app, { label: 'app.tar' });
+    await buildCautionTree(tree, [readTar(ov1), readTar(ov2)]);
+    return await writeCpioBytes(tree);
+  } finally {
+    app.close();
+    ov1.close();
+    ov2.close();
+  }
+}
+
+/**
+ * `dir`/ref.cpio and ref.cpio.gz after BUILD_INPUTS: made by REFERENCE_RECIPE when the oracles
+ * are set; otherwise the library's archive and gzip, written there once they equal the golden
+ * hashes the real tools produced (book 'caution', shared by every test of this recipe).
+ */
+export async function cautionReference(
+  dir: string,
+  golden: GoldenBook,
+): Promise<{ cpio: Uint8Array; gz: Uint8Array; ours: Uint8Array }> {
+  const ours = await cautionOurs(dir);
+  if (golden.live) sh(REFERENCE_RECIPE, dir);
+  const cpio = golden.reference('recipe rootfs.cpio', ours, () => readFileSync(`${dir}/ref.cpio`));
+  const gz = golden.reference('recipe rootfs.cpio.gz', gzipBusybox(ours), () =>
+    readFileSync(`${dir}/ref.cpio.gz`),
+  );
+  if (!golden.live) {
+    writeFileSync(`${dir}/ref.cpio`, cpio);
+    writeFileSync(`${dir}/ref.cpio.gz`, gz);
+  }
+  return { cpio, gz, ours };
+}

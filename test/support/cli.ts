@@ -20,6 +20,7 @@ export const COMMANDS = [
   'demo',
   'ui',
   'vectors',
+  'canary',
 ] as const;
 
 export interface CliRun {

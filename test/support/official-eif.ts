@@ -1,5 +1,5 @@
 // The official EIF vectors (eif_build outputs with their inputs and expected measurements), as
-// listed in ../shared/vectors/eif/official/expected.json.
+// listed in vectors/real/eif/official/expected.json (copied from the public vectors, see PROVENANCE.md).
 import { readFileSync } from 'node:fs';
 
 export const OFFICIAL = new URL('../../vectors/real/eif/official/', import.meta.url);

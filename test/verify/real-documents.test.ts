@@ -23,7 +23,7 @@ const manifest = JSON.parse(readFileSync(new URL('manifest.json', NITRO), 'utf8'
 const valid = manifest.filter((m) => m.file.startsWith('valid/'));
 const read = (m: ManifestEntry) => new Uint8Array(readFileSync(new URL(m.file, NITRO)));
 
-describe('real documents in shared/vectors/nitro/valid', () => {
+describe('real documents in vectors/real/nitro/valid', () => {
   test('the manifest lists all 12 valid documents', () => {
     expect(valid.length).toBe(12);
   });
@@ -108,7 +108,7 @@ describe('real documents at the times their source projects used (manifest "vali
   });
 });
 
-describe('real documents in shared/vectors/nitro/invalid', () => {
+describe('real documents in vectors/real/nitro/invalid', () => {
   test('bad COSE signature: ERR_SIGNATURE_INVALID at its own time', async () => {
     const m = manifest.find((x) => x.name === 'neg_eternis_bad_signature')!;
     expect(await codeOf(verifyAttestation(read(m), { currentDate: 'document', allowDebug: true }))).toBe(

@@ -1,13 +1,13 @@
 // End-to-end tests of the verifier page in real headless Chromium: the page is built with Vite
 // from the current sources, served by the `ui` command's server, and fed real documents from
-// ../shared/vectors through its file inputs. Running the library in the browser is also the proof
+// vectors/real through its file inputs. Running the library in the browser is also the proof
 // that the entry the page imports (src/index.ts) pulls in nothing from `node:`.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/cli/commands/demo.js';
@@ -15,11 +15,11 @@ import { startUiServer, type UiServer } from '../../src/cli/commands/ui.js';
 import { run as runVerify } from '../../src/cli/commands/verify.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { detectDocumentInput, isEnclaveVerifyError } from '../../src/index.js';
+import { launchBrowser } from '../support/browser.js';
 
 const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
 const VECTORS = fileURLToPath(new URL('../../vectors/real/', import.meta.url));
 const SCREENSHOTS = join(PROJECT, 'test-output', 'screenshots');
-const CHROMIUM = '/usr/bin/chromium';
 
 interface ManifestEntry {
   name: string;
@@ -40,16 +40,11 @@ const vector = (rel: string) => join(VECTORS, rel);
 let ui: UiServer;
 /** One build folder per run: parallel runs (other checkouts, watch mode) must not empty ours. */
 let webBuild: string;
+let browser: Browser;
 let context: BrowserContext;
-let userDataDir: string;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: install Debian's chromium package (.ci/run does) to run the page tests`,
-    );
-  }
   mkdirSync(SCREENSHOTS, { recursive: true });
   webBuild = mkdtempSync(join(tmpdir(), 'ev-web-build-'));
   await build({
@@ -58,20 +53,8 @@ beforeAll(async () => {
     build: { outDir: webBuild, emptyOutDir: true },
   });
   ui = await startUiServer({ port: 0, root: webBuild });
-  userDataDir = mkdtempSync(join(tmpdir(), 'ev-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+  browser = await launchBrowser();
+  context = await browser.newContext({
     viewport: { width: 1280, height: 900 },
     // Only for the demo enclave's self-signed certificate on 127.0.0.1 (the endpoint test).
     ignoreHTTPSErrors: true,
@@ -80,8 +63,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close();
+  await browser?.close();
   await ui?.close();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   if (webBuild) rmSync(webBuild, { recursive: true, force: true });
 });
 
@@ -504,7 +487,7 @@ describe('verifier page in Chromium', () => {
     await page.close();
   });
 
-  it('loads the expected-PCR files of ../shared/vectors/caution and shows their values', async () => {
+  it('loads the expected-PCR files of vectors/real/caution and shows their values', async () => {
     const doc = entry('caution_2025-12-23_bootproof');
     const page = await openPage();
     await page.setInputFiles('#doc-file', vector(`nitro/${doc.file}`));

@@ -12,9 +12,11 @@ import { toHex } from '../../util/bytes.js';
 import { parseFlags, usageError } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT } from '../context.js';
+import { runCanaryDemo } from './demo-canary.js';
 import { run as deployment } from './deployment.js';
 
 const HELP = `usage: enclave-verify demo [--serve [--port N] [--dir DIR]] [misbehaviour] [--json] [--report FILE]
+       enclave-verify demo --canary [--port N] [--dir DIR]
 
 Start a SIMULATED enclave on 127.0.0.1 (HTTPS with a fresh self-signed certificate, a throwaway
 Nitro-shaped PKI labelled NOT AWS, the PCRs of a small demo EIF built from generated parts, and
@@ -23,6 +25,8 @@ EIF, print the report and shut down. Nothing here is AWS or real enclave evidenc
 
 options:
   --serve            keep the simulated enclave running (until Ctrl-C) and print how to check it
+  --canary           run a local Canary monitor watching the demo enclave and a misbehaving one
+                     (until Ctrl-C); prints its status page URL and the \`canary verify\` command
   --port N           port to listen on with --serve (default: any free port)
   --dir DIR          where to write demo-root.pem, demo-tls.pem and demo.eif and keep them
                      (default: a temporary directory, removed afterwards unless --serve); give
@@ -112,6 +116,7 @@ export async function runDemo(argv: string[], ctx: CliContext, stop?: AbortSigna
       strict: true,
       options: {
         serve: { type: 'boolean' },
+        canary: { type: 'boolean' },
         port: { type: 'string' },
         dir: { type: 'string' },
         json: { type: 'boolean' },
@@ -131,8 +136,15 @@ export async function runDemo(argv: string[], ctx: CliContext, stop?: AbortSigna
   }
   if (positionals.length > 0)
     throw new EnclaveVerifyError('ERR_USAGE', `unexpected argument '${positionals[0]}'`);
-  if (values.port !== undefined && !values.serve) {
-    throw new EnclaveVerifyError('ERR_USAGE', '--port only applies with --serve');
+  if (values.canary) {
+    const other = ['serve', 'json', 'report', 'bad-nonce', 'stale', 'wrong-certfp', 'debug-pcrs'].filter(
+      (k) => values[k as keyof typeof values],
+    );
+    if (other.length > 0)
+      throw new EnclaveVerifyError('ERR_USAGE', `--canary does not combine with --${other[0]}`);
+  }
+  if (values.port !== undefined && !values.serve && !values.canary) {
+    throw new EnclaveVerifyError('ERR_USAGE', '--port only applies with --serve or --canary');
   }
   if (values.serve && (values.json || values.report)) {
     throw new EnclaveVerifyError(
@@ -154,6 +166,13 @@ export async function runDemo(argv: string[], ctx: CliContext, stop?: AbortSigna
     debugPcrs: values['debug-pcrs'] ?? false,
   };
 
+  if (values.canary) {
+    return runCanaryDemo(
+      ctx,
+      { ...(port !== undefined ? { port } : {}), ...(values.dir ? { dir: values.dir } : {}) },
+      stop,
+    );
+  }
   if (values.serve) return serve(ctx, misbehave, port, values.dir, stop);
 
   const dir = values.dir

@@ -44,6 +44,8 @@ export interface LoadedExpectations {
   byValue: ExpectedPcrs;
   /** `measuredFrom` JSON entries: the EIF measured, or the sources rebuilt from a recipe, with SHA-256s. */
   measuredFrom: Record<string, unknown>[];
+  /** `/manifest.json` of the ramdisk `--rebuild` rebuilt (authenticated by the rebuilt PCRs). */
+  rebuiltManifest?: Uint8Array;
 }
 
 function read(path: string, flag: string): Promise<Uint8Array> {
@@ -130,9 +132,11 @@ export async function loadExpectations(flags: ExpectationFlags, cwd: string): Pr
     });
   }
   const byValue = mergeExpectedPcrs(...sets);
+  let rebuiltManifest: Uint8Array | undefined;
   if (flags.rebuild) {
     const path = resolve(cwd, flags.rebuild);
     const rebuilt = await expectedPcrsFromRecipe(path);
+    rebuiltManifest = rebuilt.manifest;
     sets.push(rebuilt.expected);
     files.push({ flag: '--rebuild', path });
     const [head, ...rest] = describeRebuild(rebuilt);
@@ -162,5 +166,6 @@ export async function loadExpectations(flags: ExpectationFlags, cwd: string): Pr
     files,
     byValue,
     measuredFrom,
+    ...(rebuiltManifest ? { rebuiltManifest } : {}),
   };
 }

@@ -6,6 +6,7 @@ import { constants } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { nodeTransport } from '../../deployment/node/transport.js';
+import { printable } from '../../deployment/response.js';
 import type { DeploymentProbe, VerifyDeploymentOptions } from '../../deployment/verify-deployment.js';
 import { probeDeployment } from '../../deployment/verify-deployment.js';
 import { watchDeployment } from '../../deployment/watch.js';
@@ -17,6 +18,13 @@ import { parseFlags, readFileText, usageError } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
 import { requireExpectation } from '../expectation-required.js';
+import {
+  evidenceTargetId,
+  manifestAuthentication,
+  saveEvidence,
+  saveTrustedHashes,
+  tapTransport,
+} from './deployment-artifacts.js';
 import { loadExpectations } from './deployment-expectations.js';
 import { parseDuration } from './verify.js';
 
@@ -50,6 +58,12 @@ output:
   --json                  one JSON object on stdout
   --report FILE           also write a Markdown audit record (inputs, time, SHA-256 and base64 of
                           the evidence, and the command to re-check it offline)
+  --save-pcrs FILE        after a verified probe, write the PCRs as \`caution verify\` does
+                          (trusted_hashes.json: pcr0..2, verified_at, tls when bound; the previous
+                          file kept as trusted_hashes.<UTC time>.json)
+  --evidence FILE         write a Canary evidence bundle v0 of the document received (Canary's
+                          exact form)
+  --evidence-target ID    the bundle's target_id (default: the URL's host, '.' as '-')
   --watch INTERVAL        re-verify every INTERVAL (e.g. 30s, 5m); one line per probe
   --count N               with --watch, stop after N probes
   --fail-fast             with --watch, stop with exit 1 at the first failure
@@ -88,6 +102,9 @@ export const run: Command = async (argv, ctx) => {
         timeout: { type: 'string' },
         json: { type: 'boolean' },
         report: { type: 'string' },
+        'save-pcrs': { type: 'string' },
+        evidence: { type: 'string' },
+        'evidence-target': { type: 'string' },
         watch: { type: 'string' },
         count: { type: 'string' },
         'fail-fast': { type: 'boolean' },
@@ -112,6 +129,12 @@ export const run: Command = async (argv, ctx) => {
   if ((values.count || values['fail-fast']) && !values.watch) {
     throw new EnclaveVerifyError('ERR_USAGE', '--count and --fail-fast only apply with --watch INTERVAL');
   }
+  if (values.watch && (values['save-pcrs'] || values.evidence)) {
+    throw new EnclaveVerifyError(
+      'ERR_USAGE',
+      '--save-pcrs and --evidence record one probe; run without --watch',
+    );
+  }
   if (values.watch && values.report) {
     throw new EnclaveVerifyError(
       'ERR_USAGE',
@@ -131,13 +154,14 @@ export const run: Command = async (argv, ctx) => {
   );
   const ca: string[] = [];
   for (const file of values.ca ?? []) ca.push(await readText(resolve(ctx.cwd, file), '--ca'));
+  const tap = tapTransport(nodeTransport(ca.length > 0 ? { ca } : {}));
   const options: VerifyDeploymentOptions = {
     ...expectations.options,
     allowDebug: values['allow-debug'] ?? false,
     maxAgeMs: values['max-age'] ? parseDuration(values['max-age'], '--max-age') : undefined,
     timeoutMs: values.timeout ? parseDuration(values.timeout, '--timeout') : undefined,
     requireTlsBinding: values['require-tls-binding'] ?? false,
-    transport: nodeTransport(ca.length > 0 ? { ca } : {}),
+    transport: tap.transport,
   };
   // The re-check states the expected PCRs by value, whatever file they came from, so the record
   // stays checkable without the EIF or PCR files. PCRs rebuilt from sources are the exception:
@@ -192,20 +216,78 @@ export const run: Command = async (argv, ctx) => {
   if (reportFile)
     await access(dirname(reportFile), constants.W_OK).catch((cause) => Promise.reject(cannotWrite(cause)));
 
+  const evidenceTarget = values.evidence ? evidenceTargetId(url, values['evidence-target']) : undefined;
   const probe = await probeDeployment(url, options);
+  const artifacts = await writeArtifacts(
+    ctx,
+    probe,
+    values['save-pcrs'],
+    values.evidence,
+    evidenceTarget,
+    tap.lastBody(),
+  );
+  if (values.rebuild) {
+    // The served manifest is unsigned; the rebuilt ramdisk's /manifest.json is covered by the PCRs.
+    const m = manifestAuthentication(probe.ok, tap.lastBody(), expectations.rebuiltManifest);
+    artifacts.json.manifestAuthentication = m;
+    artifacts.lines.unshift(
+      `\n${m.summary}`,
+      ...m.differences.map((d) => `  ${d.path}: served ${d.served}, rebuilt ${d.rebuilt}`),
+    );
+  }
   if (reportFile)
     await writeFile(reportFile, renderDeploymentAudit(probe, inputs)).catch((cause) =>
       Promise.reject(cannotWrite(cause)),
     );
-  if (json) ctx.stdout.write(`${JSON.stringify(deploymentJson(probe, inputs))}\n`);
+  if (json) ctx.stdout.write(`${JSON.stringify({ ...deploymentJson(probe, inputs), ...artifacts.json })}\n`);
   else {
     ctx.stdout.write(renderDeploymentText(probe, inputs));
+    // Manifest values come from the endpoint: no control characters to the terminal.
+    for (const line of artifacts.lines) {
+      ctx.stdout.write(line.startsWith('\n') ? `\n${printable(line.slice(1))}\n` : `${printable(line)}\n`);
+    }
     if (values.report) ctx.stdout.write(`\nAudit record written to ${values.report}\n`);
   }
   if (probe.ok) return EXIT.VERIFIED;
   if (!json) ctx.stderr.write(`enclave-verify: ${probe.error?.code}: ${probe.error?.message}\n`);
   return exitCodeFor(probe.error);
 };
+
+/** Write --save-pcrs / --evidence files for one probe; what was written goes to the output. */
+async function writeArtifacts(
+  ctx: CliContext,
+  probe: DeploymentProbe,
+  savePcrs: string | undefined,
+  evidence: string | undefined,
+  targetId: string | undefined,
+  body: Uint8Array | undefined,
+): Promise<{ json: Record<string, unknown>; lines: string[] }> {
+  const json: Record<string, unknown> = {};
+  const lines: string[] = [];
+  if (savePcrs) {
+    const path = resolve(ctx.cwd, savePcrs);
+    if (probe.ok) {
+      const backup = await saveTrustedHashes(path, probe);
+      json.savedPcrs = { path, backup: backup ?? null };
+      lines.push(`\nPCRs saved to ${savePcrs}${backup ? ` (previous file kept as ${backup})` : ''}`);
+    } else {
+      json.savedPcrs = null;
+      lines.push(`\nPCRs NOT saved to ${savePcrs}: the deployment did not verify`);
+    }
+  }
+  if (evidence && targetId) {
+    const path = resolve(ctx.cwd, evidence);
+    if (probe.document) {
+      const digest = await saveEvidence(path, probe, body, targetId);
+      json.canaryEvidence = { path, target_id: targetId, evidence_digest: digest };
+      lines.push(`Canary evidence bundle written to ${evidence} (${digest})`);
+    } else {
+      json.canaryEvidence = null;
+      lines.push(`no Canary evidence written: no document was received`);
+    }
+  }
+  return { json, lines };
+}
 
 async function watch(
   url: string,

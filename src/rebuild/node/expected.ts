@@ -13,6 +13,7 @@ import { EnclaveVerifyError } from '../../errors.js';
 import { type ExpectedPcrMap, expectedPcrsFromParts } from '../../measure/node/parts.js';
 import { toHex, utf8 } from '../../util/bytes.js';
 import { CAUTION_CMDLINE } from '../caution.js';
+import { readCpioMember } from './cpio-member.js';
 import { rebuildCaution } from './rebuild.js';
 import { readRecipeFile } from './recipe-file.js';
 
@@ -38,6 +39,11 @@ export interface RebuiltExpectation {
   /** The rebuilt ramdisk that was measured. */
   rootfs: { name: 'rootfs.cpio.gz'; sha256: string; size: number; entries: number };
   pcrs: { PCR0: string; PCR1: string; PCR2: string };
+  /**
+   * `/manifest.json` of the rebuilt ramdisk (Caution's build provenance), when it has one: it
+   * lies inside the measured ramdisk, so it is authenticated by the rebuilt PCRs.
+   */
+  manifest?: Uint8Array;
 }
 
 async function digestFile(path: string): Promise<{ sha256: string; size: number }> {
@@ -97,7 +103,9 @@ export async function expectedPcrsFromRecipe(recipeFile: string): Promise<Rebuil
       ...(recipe.json.platform ? { platform: recipe.json.platform } : {}),
     });
     const m = await expectedPcrsFromParts({ kernel: recipe.kernel, cmdline, ramdisks: [built.cpioGz.path] });
+    const manifest = readCpioMember(built.cpio.path, 'manifest.json', 1024 * 1024);
     return {
+      ...(manifest ? { manifest } : {}),
       expected: m.expected,
       recipe: recipe.json.recipe,
       inputs,

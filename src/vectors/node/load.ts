@@ -1,7 +1,7 @@
 /**
  * Loading a vector suite from disk (Node only): a suite index, a case file, or a directory
- * holding `suite.json`. Cases of optional case files whose inputs are absent (the real
- * documents in `../shared/vectors` on a machine without them) become skips, never failures.
+ * holding `suite.json`. Cases of optional case files whose inputs are absent (data a third
+ * party's suite keeps outside itself) become skips, never failures.
  */
 import { access, readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
