@@ -225,3 +225,29 @@ export { libraryExecutor, type LibraryExecutorOptions, type VectorIo } from './v
 
 // Caution Canary artifacts: canonical JSON, configs, keys, statements, evidence bundles (issue 12)
 export * from './canary/index.js';
+
+// rebuild: the nitro-cli recipe (issue 11): Docker's layer/create/export semantics and linuxkit's
+// newc writer on in-memory trees
+export {
+  type DockerImageConfig,
+  DockerRootfs,
+  dockerImageConfig,
+  type ExportEntry,
+} from './rebuild/docker-export.js';
+export {
+  LINUXKIT_MTIME,
+  type LinuxkitEntry,
+  type LinuxkitFile,
+  linuxkitFiles,
+  linuxkitImageTar,
+  relativeLink,
+  writeLinuxkitCpio,
+} from './rebuild/linuxkit.js';
+export {
+  type NitroCliCustomer,
+  nitroCliBootstrapEntries,
+  nitroCliCmdEnv,
+  nitroCliCustomerEntries,
+} from './rebuild/nitro-cli.js';
+export { openImage, type OpenedImage } from './rebuild/image.js';
+export { cpioArchiveEnd } from './rebuild/cpio.js';

@@ -76,3 +76,18 @@ export {
 } from './vectors/node/command.js';
 export { type CommandTemplate, expandTemplate, parseTemplate, PLACEHOLDERS } from './vectors/template.js';
 export { startWatchdog, type Watchdog } from './vectors/node/watchdog.js';
+
+// rebuild: the nitro-cli recipe on files and its recipe files (issue 11)
+export {
+  type NitroCliBlobs,
+  type NitroCliRebuildOptions,
+  type NitroCliRebuildResult,
+  rebuildNitroCli,
+  resolveNitroCliBlobs,
+} from './rebuild/node/nitro-cli.js';
+export {
+  expectedPcrsFromNitroCliRecipe,
+  type NitroCliRecipeJson,
+  readNitroCliRecipe,
+  validateNitroCliRecipe,
+} from './rebuild/node/nitro-cli-recipe.js';

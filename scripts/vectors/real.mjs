@@ -6,7 +6,7 @@
 // vectors/real/tampered/: copies of the NitroTPM documents with one byte changed each.
 //
 //   node scripts/vectors/real.mjs
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const project = new URL('../../', import.meta.url);
 const real = new URL('vectors/real/', project);
@@ -283,6 +283,44 @@ cases.push({
   options: { target: 'no-such-target' },
   expect: { result: 'reject', code: 'ERR_EXPECTED_PCRS_FORMAT', class: 'input' },
 });
+
+// nitro-cli ramdisks (vectors/real/nitro-cli, made by linuxkit + Docker 20.10): every image in
+// both layouts must give the oracle's customer ramdisk and PCRs; the docker-save form also with
+// the bootstrap blobs (PCR0/PCR1), the OCI form from the image alone (PCR2).
+const nitroCases = readdirSync(new URL('nitro-cli/', real), { withFileTypes: true })
+  .filter((d) => d.isDirectory() && d.name !== 'bootstrap')
+  .map((d) => d.name)
+  .sort();
+const blobs = {
+  kernel: 'nitro-cli/bootstrap/kernel',
+  cmdline: 'nitro-cli/bootstrap/cmdline',
+  init: 'nitro-cli/bootstrap/init',
+  nsm: 'nitro-cli/bootstrap/nsm.ko',
+};
+for (const name of nitroCases) {
+  const e = json(`nitro-cli/${name}/expected.json`);
+  const ramdisk = {
+    result: 'accept',
+    cpioSha256: e.customer_ramdisk_sha256,
+    cpioSize: e.customer_ramdisk_size,
+  };
+  cases.push({
+    id: `ramdisk/real/nitro-cli/${name}/docker-save`,
+    kind: 'ramdisk',
+    description: `nitro-cli customer ramdisk of ${name} (docker save tar) and PCR0-2 with the bootstrap blobs: ${e.notes.split('. pcr0')[0]}`,
+    input: { recipe: 'nitro-cli', image: `nitro-cli/${name}/image.docker.tar`, ...blobs },
+    options: {},
+    expect: { ...ramdisk, pcrs: { 0: e.pcr0, 1: e.pcr1, 2: e.pcr2 } },
+  });
+  cases.push({
+    id: `ramdisk/real/nitro-cli/${name}/oci`,
+    kind: 'ramdisk',
+    description: `nitro-cli customer ramdisk of ${name} from the OCI layout tar, image only (PCR2)`,
+    input: { recipe: 'nitro-cli', image: `nitro-cli/${name}/image.oci.tar` },
+    options: {},
+    expect: { ...ramdisk, pcrs: { 2: e.pcr2 } },
+  });
+}
 
 const file = {
   format: FORMAT,

@@ -11,9 +11,9 @@
  *   last one carries the data (sets left incomplete are flushed at the end the same way);
  *   the archive is padded with zeros to a multiple of 512 bytes.
  * - `linuxkit`: the header layout of the writer nitro-cli's linuxkit uses (SPEC 3.3): inode
- *   numbers from 721, device 3:1, lowercase hex, padded to 512. Not checked against the real
- *   tool, and entries still come in sorted tree order where linuxkit follows its input, so it
- *   does not reproduce nitro-cli ramdisks yet.
+ *   numbers from 721, device 3:1, lowercase hex, padded to 512, but in sorted tree order (and a
+ *   trailer on device 0:0). nitro-cli ramdisks are written by `linuxkit.ts` instead, which
+ *   follows linuxkit's stream order and is checked byte for byte against the nitro-cli vectors.
  */
 import { EnclaveVerifyError } from '../errors.js';
 import { ByteChunks } from '../util/bytes.js';
@@ -311,21 +311,41 @@ export interface CpioEntry {
   data: Uint8Array;
   /** Byte offset of the header in the archive. */
   offset: number;
+  /**
+   * Which archive of the stream the entry is in (0 = first). The kernel unpacks every archive
+   * of an initramfs in turn; hard links only pair up inside one archive.
+   */
+  archive: number;
 }
 
+const MAGICS = new Set(['070701', '070702']);
+
 /**
- * Parse a newc (070701) or newc-with-CRC (070702) archive. Stops at `TRAILER!!!`; bytes after
- * it must be zero padding. Hostile input cannot make it allocate: every entry is a view into
- * `archive`, and sizes beyond the end are an error.
+ * Offset just past the newc archive starting at `offset` (after its `TRAILER!!!` entry and the
+ * padding to 4 bytes), without building entries. Throws ERR_ARCHIVE_MALFORMED like
+ * {@link readCpio}.
  *
  * @example
  * ```ts
- * for (const e of readCpio(bytes)) console.log(pathToText(e.name), e.data.length);
+ * const end = cpioArchiveEnd(bytes, 0); // where a second, appended member would start
  * ```
  */
-export function readCpio(archive: Uint8Array): CpioEntry[] {
-  const entries: CpioEntry[] = [];
-  let o = 0;
+export function cpioArchiveEnd(archive: Uint8Array, offset: number): number {
+  let end = offset;
+  parseArchive(archive, offset, 0, (e) => {
+    end = e;
+  });
+  return end;
+}
+
+function parseArchive(
+  archive: Uint8Array,
+  start: number,
+  index: number,
+  done: (end: number) => void,
+  entries?: CpioEntry[],
+): void {
+  let o = start;
   const malformed = (msg: string): EnclaveVerifyError =>
     new EnclaveVerifyError('ERR_ARCHIVE_MALFORMED', `cpio archive, offset ${o}: ${msg}`, {
       details: { offset: o },
@@ -335,7 +355,7 @@ export function readCpio(archive: Uint8Array): CpioEntry[] {
       throw malformed('archive ends without a TRAILER!!! entry (truncated or not a newc cpio archive)');
     }
     const magic = bytesToPath(archive.subarray(o, o + 6));
-    if (magic !== '070701' && magic !== '070702') {
+    if (!MAGICS.has(magic)) {
       throw malformed(`bad magic '${pathToText(magic)}': only newc cpio (070701/070702) is supported`);
     }
     const f: number[] = [];
@@ -356,18 +376,13 @@ export function readCpio(archive: Uint8Array): CpioEntry[] {
     if (dataEnd > archive.length)
       throw malformed(`'${pathToText(name)}' claims ${filesize} bytes past the end`);
     if (name === TRAILER) {
-      for (let i = dataEnd; i < archive.length; i++) {
-        if (archive[i] !== 0) {
-          o = i;
-          throw malformed('non-zero bytes after the trailer (concatenated archives are not supported)');
-        }
-      }
-      return entries;
+      done(Math.min(archive.length, dataEnd + ((4 - (dataEnd % 4)) % 4)));
+      return;
     }
     const type = nodeTypeOfMode(mode);
     if (!type)
       throw malformed(`'${pathToText(name)}' has unknown file type bits ${(mode & 0o170000).toString(8)}`);
-    entries.push({
+    entries?.push({
       name,
       type,
       mode,
@@ -382,7 +397,56 @@ export function readCpio(archive: Uint8Array): CpioEntry[] {
       rdevMinor,
       data: archive.subarray(dataStart, dataEnd),
       offset: o,
+      archive: index,
     });
     o = dataEnd + ((4 - (dataEnd % 4)) % 4);
   }
+}
+
+/**
+ * Parse an uncompressed initramfs as the kernel reads it (`("\0" | cpio)*`, kernel docs
+ * "buffer-format"): every newc (070701) or newc-with-CRC (070702) archive in turn, NUL padding
+ * before, between and after them. Nothing the kernel would unpack is skipped: bytes that are
+ * neither padding nor an archive are an error, never ignored. Hostile input cannot make it
+ * allocate: every entry is a view into `archive`, and sizes beyond the end are an error.
+ *
+ * @example
+ * ```ts
+ * for (const e of readCpio(bytes)) console.log(e.archive, pathToText(e.name), e.data.length);
+ * ```
+ */
+export function readCpio(archive: Uint8Array): CpioEntry[] {
+  const entries: CpioEntry[] = [];
+  let o = 0;
+  let index = 0;
+  for (;;) {
+    while (o < archive.length && archive[o] === 0) o++;
+    if (o >= archive.length) break;
+    if (o % 4 !== 0 || !MAGICS.has(bytesToPath(archive.subarray(o, o + 6)))) {
+      throw new EnclaveVerifyError(
+        'ERR_ARCHIVE_MALFORMED',
+        `cpio archive, offset ${o}: bytes that are neither NUL padding nor a 4-byte aligned newc cpio archive; the kernel would refuse (or unpack) them, so they are not ignored`,
+        { details: { offset: o } },
+      );
+    }
+    parseArchive(
+      archive,
+      o,
+      index++,
+      (end) => {
+        o = end;
+      },
+      entries,
+    );
+  }
+  if (index === 0) {
+    throw new EnclaveVerifyError(
+      'ERR_ARCHIVE_MALFORMED',
+      'cpio archive, offset 0: no newc cpio archive in the data',
+      {
+        details: { offset: 0 },
+      },
+    );
+  }
+  return entries;
 }

@@ -149,7 +149,7 @@ async function ociLayers(
   files: ImageFiles,
   platform: string,
   options: ImageOptions,
-): Promise<{ layers: ImageLayerInfo[]; sources: ByteSource[] }> {
+): Promise<{ layers: ImageLayerInfo[]; sources: ByteSource[]; config: unknown }> {
   const index = (await readJson(files, 'index.json')) as { manifests?: Descriptor[] } | undefined;
   let manifests = index?.manifests;
   if (!Array.isArray(manifests) || manifests.length === 0) {
@@ -172,6 +172,7 @@ async function ociLayers(
       mediaType?: string;
       manifests?: Descriptor[];
       layers?: Descriptor[];
+      config?: Descriptor;
     };
     if (Array.isArray(doc.manifests)) {
       manifests = doc.manifests;
@@ -190,15 +191,31 @@ async function ociLayers(
       sources.push(await verifiedBlob(files, l.digest, options));
       layers.push({ path: blobPath(l.digest), digest: l.digest, mediaType: mt, compressed: /gzip/.test(mt) });
     }
-    return { layers, sources };
+    let config: unknown;
+    if (doc.config?.digest !== undefined) {
+      const src = await verifiedBlob(files, doc.config.digest, options);
+      if (src.size > 16 * 1024 * 1024) throw recipeError('the image config is larger than 16 MiB');
+      config = parseJson(await readAll(src), 'the image config');
+    }
+    return { layers, sources, config };
   }
   throw new EnclaveVerifyError('ERR_ARCHIVE_MALFORMED', 'OCI image indexes nest too deeply');
 }
 
+function parseJson(bytes: Uint8Array, what: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (cause) {
+    throw new EnclaveVerifyError('ERR_ARCHIVE_MALFORMED', `${what} is not valid JSON`, { cause });
+  }
+}
+
 async function dockerSaveLayers(
   files: ImageFiles,
-): Promise<{ layers: ImageLayerInfo[]; sources: ByteSource[] }> {
-  const manifest = (await readJson(files, 'manifest.json')) as { Layers?: unknown }[] | undefined;
+): Promise<{ layers: ImageLayerInfo[]; sources: ByteSource[]; config: unknown }> {
+  const manifest = (await readJson(files, 'manifest.json')) as
+    | { Layers?: unknown; Config?: unknown }[]
+    | undefined;
   if (!Array.isArray(manifest) || manifest.length !== 1 || !Array.isArray(manifest[0]?.Layers)) {
     throw recipeError('docker save manifest.json must describe exactly one image; save one image per file');
   }
@@ -213,7 +230,12 @@ async function dockerSaveLayers(
     sources.push(src);
     layers.push({ path, compressed: false });
   }
-  return { layers, sources };
+  const configPath = manifest[0].Config;
+  const config =
+    typeof configPath === 'string'
+      ? await readJson(files, normalizeMemberPath(configPath, 'manifest.json Config'))
+      : undefined;
+  return { layers, sources, config };
 }
 
 async function gunzip(source: ByteSource, limit: number): Promise<ByteSource> {
@@ -245,18 +267,49 @@ export async function treeFromImage(
   files: ImageFiles,
   options: ImageOptions = {},
 ): Promise<{ tree: FileTree; layers: ImageLayerInfo[] }> {
+  const image = await openImage(files, options);
+  const tree = new FileTree();
+  for (let i = 0; i < image.layers.length; i++) {
+    const src = await image.layerSource(i);
+    await applyLayer(tree, readTar(src, { label: `layer ${image.layers[i]!.path}` }), { whiteouts: true });
+  }
+  return { tree, layers: image.layers };
+}
+
+/** An image opened: its layers in order (decompressed on demand) and its config JSON. */
+export interface OpenedImage {
+  layers: ImageLayerInfo[];
+  /** The image config JSON (`docker save` `Config` file or OCI config blob), if present. */
+  config: unknown;
+  /** The uncompressed tar of layer `i` (gzip layers are decompressed when asked for). */
+  layerSource(i: number): Promise<ByteSource>;
+}
+
+/**
+ * Open a `docker save` tar or an OCI layout: manifest, config and layer list, blobs checked
+ * against their digests. Layers are decompressed one at a time, when asked for.
+ *
+ * @example
+ * ```ts
+ * const image = await openImage(await tarImageFiles(src));
+ * for (let i = 0; i < image.layers.length; i++) await use(await image.layerSource(i));
+ * ```
+ */
+export async function openImage(files: ImageFiles, options: ImageOptions = {}): Promise<OpenedImage> {
   const found = (await files.get('manifest.json'))
     ? await dockerSaveLayers(files)
     : await ociLayers(files, options.platform ?? 'linux/amd64', options);
-  const tree = new FileTree();
-  for (let i = 0; i < found.sources.length; i++) {
-    let src = found.sources[i]!;
-    const head = await src.read(0, 2);
-    if (head[0] === 0x1f && head[1] === 0x8b) {
-      src = await (options.gunzip ?? gunzip)(src, options.maxLayerSize ?? 8 * 1024 ** 3);
-      found.layers[i]!.compressed = true;
-    }
-    await applyLayer(tree, readTar(src, { label: `layer ${found.layers[i]!.path}` }), { whiteouts: true });
-  }
-  return { tree, layers: found.layers };
+  return {
+    layers: found.layers,
+    config: found.config,
+    async layerSource(i: number): Promise<ByteSource> {
+      let src = found.sources[i]!;
+      const head = await src.read(0, 2);
+      if (head[0] === 0x1f && head[1] === 0x8b) {
+        src = await (options.gunzip ?? gunzip)(src, options.maxLayerSize ?? 8 * 1024 ** 3);
+        found.layers[i]!.compressed = true;
+      }
+      return src;
+    },
+  };
 }

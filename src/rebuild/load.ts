@@ -59,7 +59,7 @@ export function treeFromCpio(entries: CpioEntry[]): FileTree {
         inode = makeInode('symlink', e.mode, { ...base, target: bytesToPath(e.data) });
         break;
       case 'file': {
-        const key = `${e.devMajor}:${e.devMinor}:${e.ino}`;
+        const key = `${e.archive}:${e.devMajor}:${e.devMinor}:${e.ino}`;
         const shared = e.nlink > 1 ? groups.get(key) : undefined;
         if (shared) {
           if (e.data.length > 0) shared.data = memoryData(e.data);

@@ -30,8 +30,10 @@ export interface RamdiskListing {
   dataIn?: string;
   /** Device numbers of character and block devices, `major:minor`. */
   rdev?: string;
-  /** Position in the archive (0 = first entry). */
+  /** Position in the ramdisk (0 = first entry). */
   index: number;
+  /** Which archive of the ramdisk holds the entry (0 = first; the kernel unpacks all of them). */
+  archive: number;
 }
 
 /**
@@ -47,7 +49,7 @@ export async function listRamdisk(entries: CpioEntry[]): Promise<RamdiskListing[
   const carrier = new Map<string, CpioEntry>();
   for (const e of entries) {
     if (e.type !== 'file' || e.nlink < 2) continue;
-    const key = `${e.devMajor}:${e.devMinor}:${e.ino}`;
+    const key = `${e.archive}:${e.devMajor}:${e.devMinor}:${e.ino}`;
     const seen = carrier.get(key);
     if (!seen || (seen.data.length === 0 && e.data.length > 0)) carrier.set(key, e);
   }
@@ -63,9 +65,10 @@ export async function listRamdisk(entries: CpioEntry[]): Promise<RamdiskListing[
       nlink: e.nlink,
       size: e.data.length,
       index,
+      archive: e.archive,
     };
     if (e.type === 'file') {
-      const c = e.nlink > 1 ? carrier.get(`${e.devMajor}:${e.devMinor}:${e.ino}`) : undefined;
+      const c = e.nlink > 1 ? carrier.get(`${e.archive}:${e.devMajor}:${e.devMinor}:${e.ino}`) : undefined;
       const data = c ? c.data : e.data;
       row.size = data.length;
       row.sha256 = toHex(await sha256(data));
@@ -82,6 +85,7 @@ export async function listRamdisk(entries: CpioEntry[]): Promise<RamdiskListing[
 
 /** One difference between a rebuilt ramdisk and a reference. */
 export interface RamdiskDifference {
+  /** The entry's name; entries of a second or later archive read `name (archive N)`. */
   path: string;
   /** `added`: only in the rebuilt archive; `missing`: only in the reference. */
   change: 'added' | 'missing' | 'changed';
@@ -126,14 +130,16 @@ const COMPARED: (keyof RamdiskListing)[] = [
 export async function diffRamdisks(rebuilt: Uint8Array, reference: Uint8Array): Promise<RamdiskDiff> {
   const a = await listRamdisk(readCpio(rebuilt));
   const b = await listRamdisk(readCpio(reference));
-  const byPath = new Map(b.map((e) => [e.path, e]));
+  // The same name in another archive is another entry: the kernel unpacks both, the later wins.
+  const key = (e: RamdiskListing) => (e.archive === 0 ? e.path : `${e.path} (archive ${e.archive})`);
+  const byPath = new Map(b.map((e) => [key(e), e]));
   const differences: RamdiskDifference[] = [];
   const seen = new Set<string>();
   for (const x of a) {
-    seen.add(x.path);
-    const y = byPath.get(x.path);
+    seen.add(key(x));
+    const y = byPath.get(key(x));
     if (!y) {
-      differences.push({ path: x.path, change: 'added' });
+      differences.push({ path: key(x), change: 'added' });
       continue;
     }
     const fields = COMPARED.filter((f) => x[f] !== y[f]).map((f) => ({
@@ -141,10 +147,11 @@ export async function diffRamdisks(rebuilt: Uint8Array, reference: Uint8Array): 
       rebuilt: x[f],
       reference: y[f],
     }));
-    if (fields.length > 0) differences.push({ path: x.path, change: 'changed', fields });
+    if (fields.length > 0) differences.push({ path: key(x), change: 'changed', fields });
   }
-  for (const y of b) if (!seen.has(y.path)) differences.push({ path: y.path, change: 'missing' });
-  const orderDiffers = differences.length === 0 && a.some((x, i) => b[i]?.path !== x.path);
+  for (const y of b) if (!seen.has(key(y))) differences.push({ path: key(y), change: 'missing' });
+  const orderDiffers =
+    differences.length === 0 && a.some((x, i) => (b[i] ? key(b[i]) : undefined) !== key(x));
   const sameBytes = rebuilt.length === reference.length && rebuilt.every((v, i) => v === reference[i]);
   return {
     identical: sameBytes,

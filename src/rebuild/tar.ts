@@ -296,7 +296,11 @@ export async function* readTar(source: ByteSource, options: TarReadOptions = {})
       uid,
       gid,
       mtime,
-      data: { size: fileSize, bytes: () => readExact(start, fileSize) },
+      data: {
+        size: fileSize,
+        bytes: () => readExact(start, fileSize),
+        read: (o: number, n: number) => readExact(start + o, Math.max(0, Math.min(n, fileSize - o))),
+      },
       dataOffset: start,
       linkTarget,
       devMajor,

@@ -19,6 +19,8 @@ export interface FileData {
   readonly size: number;
   /** The contents. */
   bytes(): Uint8Array | Promise<Uint8Array>;
+  /** Part of the contents, when the source allows reading a range (large files, bounded memory). */
+  read?(offset: number, length: number): Uint8Array | Promise<Uint8Array>;
 }
 
 /** One file system object. Directories carry their children; other types carry no names. */

@@ -55,16 +55,30 @@ export interface EifCase {
   options: Record<string, never>;
 }
 
-/** Inputs of a ramdisk case: the Caution recipe over tar inputs, or one archive to read. */
+/**
+ * Inputs of a ramdisk case: the Caution recipe over tar inputs, the nitro-cli recipe over an
+ * image (and optionally its blobs), or one archive to read.
+ */
 export interface RamdiskCase {
   kind: 'ramdisk';
   input: {
-    /** `caution`: rebuild rootfs.cpio(.gz) from `app` + `overlays`; `read`: parse `archive` only. */
-    recipe: 'caution' | 'read';
+    /**
+     * `caution`: rebuild rootfs.cpio(.gz) from `app` + `overlays`; `nitro-cli`: rebuild the
+     * customer ramdisk (cpioSha256/cpioSize) and PCR2 from `image`, with `kernel`, `cmdline`,
+     * `init` and `nsm` also PCR0/PCR1; `read`: parse `archive` only.
+     */
+    recipe: 'caution' | 'nitro-cli' | 'read';
     app?: string;
     overlays?: string[];
     /** For `read`: a tar, cpio or cpio.gz archive. */
     archive?: string;
+    /** For `nitro-cli`: a docker save tar or an OCI layout tar. */
+    image?: string;
+    /** For `nitro-cli`: nitro-cli's blobs (all four or none). */
+    kernel?: string;
+    cmdline?: string;
+    init?: string;
+    nsm?: string;
   };
   options: Record<string, never>;
 }
@@ -93,6 +107,8 @@ export type Expectation =
       gzipSha256?: string;
       /** Number of entries read (ramdisk `read` cases). */
       entries?: number;
+      /** Size in bytes of the rebuilt uncompressed archive (ramdisk cases). */
+      cpioSize?: number;
     }
   | { result: 'reject'; code: ErrorCode; class: ErrorClass };
 
@@ -223,6 +239,7 @@ function parseExpect(source: URL, where: string, v: unknown): Expectation {
       'cpioSha256',
       'gzipSha256',
       'entries',
+      'cpioSize',
     ]);
     const out: Expectation = { result: 'accept' };
     if (v.documentKind !== undefined)
@@ -242,6 +259,8 @@ function parseExpect(source: URL, where: string, v: unknown): Expectation {
     }
     const entries = num(source, `${where}.entries`, v.entries);
     if (entries !== undefined) out.entries = entries;
+    const cpioSize = num(source, `${where}.cpioSize`, v.cpioSize);
+    if (cpioSize !== undefined) out.cpioSize = cpioSize;
     return out;
   }
   throw bad(source, `${where}.result`, 'must be "accept" or "reject"');
@@ -328,7 +347,17 @@ function parseCase(source: URL, base: URL, optional: boolean, raw: unknown, i: n
     };
   }
   if (kind === 'ramdisk') {
-    only(source, `${w}.input`, input, ['recipe', 'app', 'overlays', 'archive']);
+    only(source, `${w}.input`, input, [
+      'recipe',
+      'app',
+      'overlays',
+      'archive',
+      'image',
+      'kernel',
+      'cmdline',
+      'init',
+      'nsm',
+    ]);
     only(source, `${w}.options`, options, []);
     const recipe = input.recipe;
     if (recipe === 'caution') {
@@ -340,7 +369,23 @@ function parseCase(source: URL, base: URL, optional: boolean, raw: unknown, i: n
       const archive = str(source, `${w}.input.archive`, input.archive, true)!;
       return { ...common, kind, input: { recipe, archive }, options: {} };
     }
-    throw bad(source, `${w}.input.recipe`, 'must be "caution" or "read"');
+    if (recipe === 'nitro-cli') {
+      const image = str(source, `${w}.input.image`, input.image, true)!;
+      const blobs = (['kernel', 'cmdline', 'init', 'nsm'] as const).map((k) =>
+        str(source, `${w}.input.${k}`, input[k]),
+      );
+      const given = blobs.filter((b) => b !== undefined).length;
+      if (given !== 0 && given !== 4)
+        throw bad(source, `${w}.input`, 'kernel, cmdline, init and nsm go together');
+      const [kernel, cmdline, init, nsm] = blobs;
+      return {
+        ...common,
+        kind,
+        input: { recipe, image, ...(given === 4 ? { kernel, cmdline, init, nsm } : {}) },
+        options: {},
+      };
+    }
+    throw bad(source, `${w}.input.recipe`, 'must be "caution", "nitro-cli" or "read"');
   }
   only(source, `${w}.input`, input, ['file']);
   only(source, `${w}.options`, options, ['target']);
@@ -403,6 +448,11 @@ export function caseFiles(c: VectorCase): URL[] {
     case 'attestation':
       return [r(c.input.file), ...(c.options.trustedRoots ?? []).map(r)];
     case 'ramdisk':
+      if (c.input.recipe === 'nitro-cli') {
+        return [c.input.image, c.input.kernel, c.input.cmdline, c.input.init, c.input.nsm]
+          .filter((p): p is string => p !== undefined)
+          .map(r);
+      }
       return c.input.recipe === 'caution'
         ? [r(c.input.app!), ...(c.input.overlays ?? []).map(r)]
         : [r(c.input.archive!)];

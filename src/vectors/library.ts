@@ -6,14 +6,22 @@
 import { EnclaveVerifyError } from '../errors.js';
 import { measureEifBytes } from '../measure/eif-reader.js';
 import { describeEif } from '../measure/format.js';
+import { extendPcr, pcrsFromParts, sha384Sync } from '../measure/pcr.js';
 import { parseExpectedPcrs } from '../policy/expected-pcrs.js';
 import { applyLayer } from '../rebuild/apply.js';
 import { archiveTree, buildCautionTree } from '../rebuild/caution.js';
 import { readCpio } from '../rebuild/cpio.js';
+import { dockerImageConfig } from '../rebuild/docker-export.js';
 import { BusyboxGzipEncoder } from '../rebuild/gzip/gzip.js';
+import { openImage, tarImageFiles } from '../rebuild/image.js';
 import { treeFromCpio, treeFromTar } from '../rebuild/load.js';
+import {
+  nitroCliBootstrapEntries,
+  nitroCliCustomerEntries,
+  writeLinuxkitCpio,
+} from '../rebuild/nitro-cli.js';
 import { memorySource, readTar } from '../rebuild/tar.js';
-import { FileTree } from '../rebuild/tree.js';
+import { FileTree, memoryData } from '../rebuild/tree.js';
 import { ByteChunks, decodeUtf8, fromHex, toHex } from '../util/bytes.js';
 import { sha256 } from '../util/digest.js';
 import { readStreamCapped } from '../util/stream.js';
@@ -152,6 +160,7 @@ async function ramdisk(
     await applyLayer(new FileTree(), counted());
     return { result: 'accept', entries };
   }
+  if (c.input.recipe === 'nitro-cli') return nitroCli(c, read);
   const tree = await treeFromTar(memorySource(await read(c.input.app!)), { label: c.input.app! });
   const overlays = await Promise.all((c.input.overlays ?? []).map(read));
   await buildCautionTree(
@@ -169,6 +178,51 @@ async function ramdisk(
     cpioSha256: toHex(await sha256(cpio.join())),
     gzipSha256: toHex(await sha256(gz.join())),
   };
+}
+
+async function nitroCli(
+  c: Extract<VectorCase, { kind: 'ramdisk' }>,
+  read: (p: string) => Promise<Uint8Array>,
+): Promise<Outcome> {
+  const image = await openImage(
+    await tarImageFiles(memorySource(await read(c.input.image!)), c.input.image!),
+  );
+  if (image.config === undefined)
+    throw new EnclaveVerifyError('ERR_ARCHIVE_MALFORMED', 'the image has no config');
+  const layers = [];
+  for (let i = 0; i < image.layers.length; i++) layers.push(readTar(await image.layerSource(i)));
+  const customer = await nitroCliCustomerEntries({ layers, config: dockerImageConfig(image.config) });
+  const cpio = new ByteChunks();
+  for await (const x of writeLinuxkitCpio(customer.entries)) cpio.push(x.slice());
+  const bytes = cpio.join();
+  const outcome: Outcome = {
+    result: 'accept',
+    cpioSha256: toHex(await sha256(bytes)),
+    cpioSize: bytes.length,
+    pcrs: { '2': toHex(extendPcr(sha384Sync(bytes))) },
+  };
+  if (c.input.kernel !== undefined) {
+    const boot = new ByteChunks();
+    const blob = async (p: string) => memoryData(await read(p));
+    for await (const x of writeLinuxkitCpio(
+      nitroCliBootstrapEntries(await blob(c.input.init!), await blob(c.input.nsm!)),
+    )) {
+      boot.push(x.slice());
+    }
+    // nitro-cli trims its cmdline file (Rust str::trim).
+    const cmdlineText = decodeUtf8(await read(c.input.cmdline!));
+    if (cmdlineText === undefined) {
+      throw new EnclaveVerifyError('ERR_INPUT_FORMAT', `${c.input.cmdline}: the cmdline blob is not UTF-8`);
+    }
+    const cmdline = cmdlineText.trim();
+    const pcrs = pcrsFromParts({
+      kernel: await read(c.input.kernel),
+      cmdline,
+      ramdisks: [boot.join(), bytes],
+    });
+    outcome.pcrs = { '0': toHex(pcrs.pcr0), '1': toHex(pcrs.pcr1), '2': toHex(pcrs.pcr2) };
+  }
+  return outcome;
 }
 
 /**

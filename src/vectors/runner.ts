@@ -20,6 +20,7 @@ export type Outcome =
       cpioSha256?: string;
       gzipSha256?: string;
       entries?: number;
+      cpioSize?: number;
     }
   | { result: 'reject'; code?: string; class?: string; message?: string }
   /** The implementation crashed, hung or answered something that cannot be interpreted. */
@@ -156,7 +157,7 @@ export function judge(
       return fail(`describe data differs: got ${JSON.stringify(actual.describe)}`);
     }
   }
-  for (const k of ['cpioSha256', 'gzipSha256', 'entries'] as const) {
+  for (const k of ['cpioSha256', 'gzipSha256', 'entries', 'cpioSize'] as const) {
     if (expected[k] === undefined) continue;
     if (actual[k] === undefined) {
       if (strict) return fail(`no ${k} reported`);

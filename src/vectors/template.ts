@@ -35,6 +35,11 @@ export const PLACEHOLDERS = [
   'target',
   'app',
   'overlays',
+  'image',
+  'kernel',
+  'cmdline',
+  'init',
+  'nsm',
 ] as const;
 
 /** A placeholder name. */

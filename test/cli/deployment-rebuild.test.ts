@@ -103,6 +103,20 @@ describe('deployment --rebuild RECIPE', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, code: 'ERR_PCR_MISMATCH' });
   });
 
+  test('a nitro-cli recipe (image only) is dispatched to its recipe: PCR2 compared, PCR0/PCR1 not recomputed', async () => {
+    const vectors = join(import.meta.dirname, '../../vectors/real/nitro-cli/basic');
+    await writeFile(join(dir, 'nitro.tar'), await readFile(join(vectors, 'image.docker.tar')));
+    await writeFile(join(dir, 'nitro.json'), JSON.stringify({ recipe: 'nitro-cli', image: 'nitro.tar' }));
+    const expected = JSON.parse(await readFile(join(vectors, 'expected.json'), 'utf8'));
+    // The server attests Caution's PCRs, whose PCR2 is the empty constant: the rebuilt PCR2 differs.
+    const r = await deploymentCheck('--rebuild', 'nitro.json', '--json');
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ ok: false, code: 'ERR_PCR_MISMATCH' });
+    expect(JSON.stringify(j)).toContain(expected.pcr2);
+    expect(JSON.stringify(j)).toContain('PCR0 and PCR1 were not recomputed');
+  });
+
   test('a bad recipe is exit 2 before any request', async () => {
     await writeFile(
       join(dir, 'bad.json'),

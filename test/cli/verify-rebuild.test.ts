@@ -127,9 +127,15 @@ describe('verify --rebuild RECIPE', () => {
     ],
     [
       'other recipe',
-      { recipe: 'nitro-cli', app: 'app.tar', kernel: 'bzImage' },
+      { recipe: 'other', app: 'app.tar', kernel: 'bzImage' },
       'ERR_USAGE',
       /"recipe" must be "caution"/,
+    ],
+    [
+      'nitro-cli recipe with Caution keys',
+      { recipe: 'nitro-cli', app: 'app.tar', kernel: 'bzImage' },
+      'ERR_USAGE',
+      /unknown key "app"; allowed keys: recipe, image,/,
     ],
     [
       'missing app',

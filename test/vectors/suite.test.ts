@@ -25,7 +25,10 @@ describe('enclave-verify vectors run vectors/', () => {
       out.results.filter((x) => x.id.startsWith(prefix) && x.status === 'pass').length;
     expect(count('eif/synthetic/') + count('eif/malformed/')).toBe(29);
     expect(count('expected-pcrs/synthetic/')).toBe(21);
-    expect(count('ramdisk/')).toBe(17);
+    expect(count('ramdisk/')).toBe(17 + 12);
+    // nitro-cli: every case of vectors/real/nitro-cli in both layouts (customer ramdisk SHA-256
+    // and size, PCR2; the docker-save form with the bootstrap blobs also PCR0 and PCR1).
+    expect(count('ramdisk/real/nitro-cli/')).toBe(12);
     expect(count('attestation/forge/')).toBe(113);
     // NitroTPM (issue 16): 2 real documents x 8 cases, each passing with its exact code.
     expect(count('attestation/real/nitrotpm/')).toBe(16);

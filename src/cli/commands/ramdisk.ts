@@ -22,7 +22,9 @@ const HELP = `usage: enclave-verify ramdisk ls <rootfs.cpio[.gz]|image.eif> [--i
        enclave-verify ramdisk diff <rebuilt> <reference> [--index N] [--json]
 
 ls       every entry: type, mode, owner, size, SHA-256, link target (hard links name the entry
-         that carries their data), in archive order
+         that carries their data), in archive order. Ramdisks are read as the kernel reads
+         them: every member (gzip or plain newc, NUL padding between) is listed, entries of a
+         second or later archive marked "(archive N)"; other bytes are an error, never skipped
 extract  unpack to a new directory (modes, owners when root, mtimes, links, fifos, devices when
          root) or to a tar file; names with '..' or a leading '/' are refused
 diff     entries that differ between two ramdisks (exit 1 when they differ)
@@ -54,6 +56,8 @@ function row(e: RamdiskListing): string {
   let tail = e.path;
   if (e.target !== undefined) tail += ` -> ${e.target}`;
   if (e.dataIn !== undefined && e.dataIn !== e.path) tail += ` (hard link, data in ${e.dataIn})`;
+  // A later archive of the same ramdisk: the kernel unpacks it too, over the earlier ones.
+  if (e.archive > 0) tail += ` (archive ${e.archive})`;
   // Names and link targets are the archive's bytes: no control characters to the terminal.
   return `${e.type.padEnd(7)} ${e.mode} ${`${e.uid}:${e.gid}`.padEnd(9)} ${size.padStart(10)} ${(e.sha256 ?? '-').padEnd(64)} ${printable(tail)}`;
 }

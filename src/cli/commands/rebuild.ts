@@ -3,6 +3,7 @@
  * from its sources, build the EIF, print the PCRs, and compare them with expected values or
  * the archive with a reference ramdisk.
  */
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { printable } from '../../deployment/response.js';
@@ -19,8 +20,9 @@ import { toHex } from '../../util/bytes.js';
 import { parseFlags, readFileBytes, usageError } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT, reportError } from '../context.js';
+import { NITRO_CLI_HELP, runNitroCliRebuild } from './rebuild-nitro-cli.js';
 
-const HELP = `usage: enclave-verify rebuild --recipe caution --app APP --overlay LAYER.tar [--overlay ...]
+const CAUTION_HELP = `usage: enclave-verify rebuild --recipe caution --app APP --overlay LAYER.tar [--overlay ...]
                               --out DIR [--kernel bzImage] [options]
        enclave-verify rebuild --recipe-file RECIPE.json --out DIR [options]
 
@@ -59,7 +61,29 @@ options:
 Exit codes: 0 rebuilt (and matching what was expected), 1 PCRs or archive differ, 2 unusable input.
 `;
 
+const HELP = `${CAUTION_HELP}\n${NITRO_CLI_HELP}`;
+
 const FORMATS = ['human', 'json', 'nitro-cli', 'pcrs'] as const;
+
+/** The recipe a command line names: `--recipe R`, or the `"recipe"` of `--recipe-file`. */
+function recipeOf(argv: string[], cwd: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--recipe') return argv[i + 1];
+    if (a.startsWith('--recipe=')) return a.slice('--recipe='.length);
+    const file =
+      a === '--recipe-file' ? argv[i + 1] : a.startsWith('--recipe-file=') ? a.slice(14) : undefined;
+    if (file !== undefined) {
+      try {
+        const json = JSON.parse(readFileSync(resolve(cwd, file), 'utf8')) as { recipe?: unknown };
+        if (typeof json?.recipe === 'string') return json.recipe;
+      } catch {
+        // the recipe's own reader reports unreadable or malformed files
+      }
+    }
+  }
+  return undefined;
+}
 
 const usage = (message: string) => usageError('rebuild', message);
 
@@ -151,6 +175,8 @@ function human(
  * ```
  */
 export const run: Command = async (argv, ctx) => {
+  // One command, one recipe per run: each recipe has its own flags and runner.
+  if (recipeOf(argv, ctx.cwd) === 'nitro-cli') return runNitroCliRebuild(argv, ctx);
   let json = argv.includes('--json');
   try {
     const { values } = parseFlags(
@@ -205,7 +231,7 @@ export const run: Command = async (argv, ctx) => {
     } else {
       if (values.recipe === undefined) throw usage('--recipe is required (caution or plain)');
       if (values.recipe !== 'caution' && values.recipe !== 'plain') {
-        throw usage(`unknown recipe '${values.recipe}' (supported: caution, plain)`);
+        throw usage(`unknown recipe '${values.recipe}' (supported: caution, plain, nitro-cli)`);
       }
       if (!values.app) throw usage('--app is required');
       const appFormat = values['app-format'] ?? 'auto';

@@ -59,7 +59,10 @@ export function validateRecipe(value: unknown, file: string): RecipeJson {
     throw bad(file, `unknown key ${JSON.stringify(unknown[0])}; allowed keys: ${KEYS.join(', ')}`);
   }
   if (o.recipe !== 'caution' && o.recipe !== 'plain') {
-    throw bad(file, `"recipe" must be "caution" (or "plain"), not ${JSON.stringify(o.recipe) ?? 'missing'}`);
+    throw bad(
+      file,
+      `"recipe" must be "caution" (or "plain", or "nitro-cli" with its own keys), not ${JSON.stringify(o.recipe) ?? 'missing'}`,
+    );
   }
   const path = (key: string, v: unknown): string => {
     if (typeof v !== 'string' || v === '') throw bad(file, `"${key}" must be a non-empty path string`);

@@ -63,6 +63,10 @@ const MEANINGFUL: [Placeholder, Placeholder[]][] = [
   ['document_kind', ['document_kind']],
   ['target', ['target']],
   ['overlays', ['overlays']],
+  ['kernel', ['kernel']],
+  ['cmdline', ['cmdline']],
+  ['init', ['init']],
+  ['nsm', ['nsm']],
 ];
 
 /** Pull PCRs out of the shapes implementations print. */
@@ -127,6 +131,10 @@ export function interpretExit(status: number | null, stdout: string, signal?: st
     if (typeof kind === 'string') out.documentKind = kind;
     // nitro-cli describe-eif output (ours or the official one) is compared as describe data.
     if (json && 'EifVersion' in json) out.describe = json;
+    // `rebuild --recipe nitro-cli --json`: the customer ramdisk's digest and size.
+    const customer = json?.customer as { sha256?: unknown; size?: unknown } | undefined;
+    if (typeof customer?.sha256 === 'string') out.cpioSha256 = customer.sha256;
+    if (typeof customer?.size === 'number') out.cpioSize = customer.size;
     if (json && typeof json.entries === 'number') out.entries = json.entries;
     else if (json && Array.isArray(json.entries)) out.entries = json.entries.length;
     return out;
@@ -212,7 +220,14 @@ export async function commandExecutor(
         return v;
       }
       case 'ramdisk':
-        if (c.input.recipe === 'read') v.file = p(c.input.archive!);
+        if (c.input.recipe === 'nitro-cli') {
+          v.image = p(c.input.image!);
+          v.file = v.image;
+          for (const k of ['kernel', 'cmdline', 'init', 'nsm'] as const) {
+            const f = c.input[k];
+            if (f !== undefined) v[k] = p(f);
+          }
+        } else if (c.input.recipe === 'read') v.file = p(c.input.archive!);
         else {
           v.app = p(c.input.app!);
           v.file = v.app;
