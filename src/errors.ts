@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   ERR_STALE: 'policy',
   ERR_FUTURE: 'policy',
   ERR_TLS_BINDING: 'policy',
+  ERR_KIND_MISMATCH: 'policy',
   // enclave image files
   ERR_EIF_MAGIC: 'image',
   ERR_EIF_VERSION: 'image',
@@ -98,7 +99,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
  * @example
  * ```ts
  * try {
- *   await verifyAttestation(bytes, { nonce });
+ *   await verifyAttestation(bytes, { nonce, expectedPcrs });
  * } catch (e) {
  *   if (e instanceof EnclaveVerifyError && e.code === 'ERR_NONCE_MISMATCH') retry();
  *   else throw e;

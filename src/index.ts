@@ -53,6 +53,8 @@ export {
   type PcrValueInput,
 } from './policy/expected-pcrs.js';
 export { isDebugDocument } from './policy/checks.js';
+// NitroTPM documents (issue 16): the document kind and its PCR field
+export { type AttestationKind, PCR_FIELD } from './parse/payload.js';
 export {
   type CertificateJson,
   type DocumentJson,

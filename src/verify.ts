@@ -2,7 +2,7 @@
  * The verifier: one entry point that reads as the list of checks it performs, in order.
  *
  *   parse -> chain.path -> chain.constraints -> chain.signatures -> chain.validity -> signature
- *   [-> chain.revocation] -> debug -> pcrs -> nonce -> user_data -> public_key -> freshness
+ *   [-> chain.revocation] -> [kind] -> debug -> pcrs -> nonce -> user_data -> public_key -> freshness
  *
  * Trust checks stop at the first failure (nothing after an untrusted step means anything); policy
  * checks all run so a report can show every mismatch, and the first failing one gives the code.
@@ -12,11 +12,12 @@
  */
 import { EnclaveVerifyError, type ErrorCode } from './errors.js';
 import { type ParsedAttestation, parseAttestation } from './parse/document.js';
-import type { AttestationDocument } from './parse/payload.js';
+import type { AttestationDocument, AttestationKind } from './parse/payload.js';
 import {
   checkDebugMode,
   checkField,
   checkFreshness,
+  checkKind,
   checkPcrs,
   comparePcrs,
   isDebugDocument,
@@ -76,8 +77,14 @@ export interface VerifyOptions {
   maxAgeMs?: number;
   /** How far in the future a document may be dated, in ms (default 60 s). It never widens `maxAgeMs`. */
   clockSkewMs?: number;
-  /** Accept debug-mode enclaves (PCR0..2 zero). Default false. */
+  /** Accept debug-mode enclaves (PCR0..2 zero). Default false. NitroTPM documents have no debug mode. */
   allowDebug?: boolean;
+  /**
+   * Require one kind of document: `enclave` (a Nitro Enclave, `pcrs`) or `nitrotpm` (an EC2
+   * instance's NitroTPM, `nitrotpm_pcrs`); another kind fails with `ERR_KIND_MISMATCH`.
+   * Default: either kind, which `document.kind` and the report name.
+   */
+  kind?: AttestationKind;
   /** Remember verified certificates across calls (see {@link ChainCache}). */
   cache?: ChainCache;
   /**
@@ -210,7 +217,7 @@ function failedCheck(name: string, e: EnclaveVerifyError): VerificationCheck {
  *
  * @example
  * ```ts
- * const report = await checkAttestation(bytes, { currentDate: 'document' });
+ * const report = await checkAttestation(bytes, { currentDate: 'document', expectedPcrs: { 0: pcr0Hex } });
  * for (const c of report.checks) console.log(c.ok ? 'ok  ' : 'FAIL', c.name, c.detail);
  * ```
  */
@@ -224,6 +231,12 @@ export async function checkAttestation(
     timer: false,
   });
   if (options.maxAgeMs !== undefined) checkDurationMs('maxAgeMs', options.maxAgeMs, { timer: false });
+  if (options.kind !== undefined && options.kind !== 'enclave' && options.kind !== 'nitrotpm') {
+    throw new EnclaveVerifyError(
+      'ERR_USAGE',
+      `kind must be 'enclave' or 'nitrotpm', not '${String(options.kind)}'`,
+    );
+  }
   const cache = options.cache ?? new ChainCache({ maxCertificates: 16 });
   resolveTime(options.currentDate, undefined); // reject bad options before doing any work
   const checks: VerificationCheck[] = [];
@@ -329,8 +342,9 @@ export async function checkAttestation(
   }
 
   // Policy: all checks run; the first failure gives the code.
+  if (options.kind !== undefined) checks.push(checkKind(document, options.kind));
   checks.push(checkDebugMode(document, options.allowDebug === true));
-  if (expected) checks.push(checkPcrs(report.pcrs));
+  if (expected) checks.push(checkPcrs(report.pcrs, document.kind));
   if (options.nonce) checks.push(checkField('nonce', document.nonce, options.nonce, 'ERR_NONCE_MISMATCH'));
   if (options.userData) {
     checks.push(checkField('user_data', document.userData, options.userData, 'ERR_USER_DATA_MISMATCH'));
@@ -351,10 +365,12 @@ export async function checkAttestation(
 }
 
 /**
- * Verify an attestation document: strict parse, certificate chain to a trusted root (the pinned
- * AWS Nitro root by default) at `currentDate`, COSE ES384 signature, then the policy (debug mode,
- * PCRs, nonce, user data, public key, freshness). Resolves to the verified result or throws an
- * `EnclaveVerifyError` with a stable code; its `details.checks` lists what ran.
+ * Verify an attestation document (a Nitro Enclave's or an EC2 instance's NitroTPM's): strict
+ * parse, certificate chain to a trusted root (the pinned AWS Nitro root by default) at
+ * `currentDate`, COSE ES384 signature, then the policy (kind, debug mode, PCRs, nonce, user data,
+ * public key, freshness). Resolves to the verified result or throws an `EnclaveVerifyError` with a
+ * stable code; its `details.checks` lists what ran. Without `expectedPcrs` only genuineness is
+ * checked, not which code runs: give the PCRs you expect.
  *
  * @example
  * ```ts

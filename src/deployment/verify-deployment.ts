@@ -1,7 +1,7 @@
 /**
  * Verify a running enclave through its attestation endpoint (SPEC 3.2), in any runtime with
  * fetch: fresh nonce -> POST -> document -> `verifyAttestation` at the current time with the nonce
- * required and the timestamp fresh -> TLS binding -> manifest (display only).
+ * required, the timestamp fresh and the kind `enclave` -> TLS binding -> manifest (display only).
  */
 import { EnclaveVerifyError, isEnclaveVerifyError } from '../errors.js';
 import { normalizeExpectedPcrs } from '../policy/expected-pcrs.js';
@@ -208,6 +208,9 @@ export async function probeDeployment(
       currentDate: options.now ? now() : undefined,
       nonce,
       maxAgeMs,
+      // This protocol is served by enclaves (Caution's bootproofd): a NitroTPM document from the
+      // host would attest the parent instance's boot chain, not the enclave the TLS is bound to.
+      kind: 'enclave',
     });
     probe.verification = verification;
     if (!verification.ok)

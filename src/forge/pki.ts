@@ -134,7 +134,7 @@ async function generateKeys(curve: string): Promise<CryptoKeyPair> {
  * ```ts
  * const pki = await createTestPki({ at: new Date('2025-01-01T00:00:00Z') });
  * const doc = await issueAttestation(pki, { nonce });
- * await verifyAttestation(doc, { trustedRoots: [pki.rootPem], currentDate: 'document' });
+ * await verifyAttestation(doc, { trustedRoots: [pki.rootPem], currentDate: 'document', expectedPcrs: testPcrs() });
  * ```
  */
 export async function createTestPki(options: TestPkiOptions = {}): Promise<TestPki> {

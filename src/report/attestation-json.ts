@@ -3,7 +3,7 @@
  * and ISO times, stable enough for scripts (`enclave-verify verify --json`), the deployment
  * report and the web page.
  */
-import type { AttestationDocument } from '../parse/payload.js';
+import { type AttestationDocument, type AttestationKind, PCR_FIELD } from '../parse/payload.js';
 import { type ParsedCertificate, parseCertificate } from '../trust/certificate.js';
 import { crlDistributionPoints } from '../trust/crl-distribution-points.js';
 import type { CertificateRevocation } from '../trust/revocation-status.js';
@@ -12,6 +12,10 @@ import type { VerificationReport } from '../verify.js';
 
 /** A document as JSON: hex bytes, ISO time, PCRs keyed by index. */
 export interface DocumentJson {
+  /** `enclave` or `nitrotpm`. */
+  kind: AttestationKind;
+  /** The payload key the PCRs came from: `pcrs` (enclave) or `nitrotpm_pcrs` (NitroTPM). */
+  pcrsField: 'pcrs' | 'nitrotpm_pcrs';
   moduleId: string;
   digest: string;
   timestamp: string;
@@ -68,6 +72,8 @@ export function decodeTextField(bytes: Uint8Array | undefined): unknown {
  */
 export function documentJson(doc: AttestationDocument): DocumentJson {
   const out: DocumentJson = {
+    kind: doc.kind,
+    pcrsField: PCR_FIELD[doc.kind],
     moduleId: doc.moduleId,
     digest: doc.digest,
     timestamp: doc.timestamp.toISOString(),
@@ -150,12 +156,23 @@ export interface VerificationJson {
   ok: boolean;
   code?: string;
   message?: string;
+  /** The document's kind (`enclave` or `nitrotpm`); null when it could not be parsed. */
+  kind: AttestationKind | null;
+  /** False when no PCR was expected: only genuineness was checked, not which code runs. */
+  pcrsChecked: boolean;
   verifiedAt: string | null;
   timeSource: string;
   debug: boolean;
   document: DocumentJson | null;
   checks: Array<{ name: string; ok: boolean; detail: string; code?: string }>;
-  pcrs: Array<{ index: number; actual: string | null; expected: string[]; match: boolean | null }>;
+  pcrs: Array<{
+    index: number;
+    actual: string | null;
+    expected: string[];
+    match: boolean | null;
+    /** NitroTPM: the PCR holds its reset value (nothing measured); never matches an expectation. */
+    unmeasured?: true;
+  }>;
   chain: Array<{
     role: string;
     subject: string;
@@ -214,7 +231,8 @@ export function revocationJson(statuses: readonly CertificateRevocation[]): Revo
  *
  * @example
  * ```ts
- * ctx.stdout.write(`${JSON.stringify(verificationJson(await checkAttestation(bytes)))}\n`);
+ * const report = await checkAttestation(bytes, { expectedPcrs: { 0: pcr0Hex } });
+ * ctx.stdout.write(`${JSON.stringify(verificationJson(report))}\n`);
  * ```
  */
 export function verificationJson(report: VerificationReport): VerificationJson {
@@ -222,6 +240,8 @@ export function verificationJson(report: VerificationReport): VerificationJson {
   return {
     ok: report.ok,
     ...(report.error ? { code: report.error.code, message: report.error.message } : {}),
+    kind: report.document?.kind ?? null,
+    pcrsChecked: report.pcrs.some((r) => r.match !== undefined),
     verifiedAt: Number.isNaN(at) ? null : report.verifiedAt.toISOString(),
     timeSource: report.timeSource,
     debug: report.debug,
@@ -232,6 +252,7 @@ export function verificationJson(report: VerificationReport): VerificationJson {
       actual: r.actual ?? null,
       expected: r.expected,
       match: r.match ?? null,
+      ...(r.unmeasured ? { unmeasured: true as const } : {}),
     })),
     chain: report.chain.map((c) => ({
       ...c,

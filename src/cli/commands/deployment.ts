@@ -18,6 +18,7 @@ import { toHex } from '../../util/bytes.js';
 import { parseFlags, readFileText, usageError } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
+import { requireExpectation } from '../expectation-required.js';
 import { REVOCATION_FLAGS, revocationFromFlags, revocationHelp } from '../revocation-flags.js';
 import {
   evidenceTargetId,
@@ -36,7 +37,7 @@ a bare origin means /attestation), verify the returned document now, with that n
 fresh timestamp, check the TLS binding, and print a report. Redirects are never followed;
 responses are capped at 1 MiB.
 
-expectations (as in \`verify\`):
+expectations (as in \`verify\`; one of --pcr, --expect-pcrs, --eif, --rebuild or --any-pcrs is required):
   --pcr N=HEX             expected value of PCR N (repeatable; several per index allowed)
   --expect-pcrs FILE      expected PCRs (nitro-cli JSON, eif_build .pcrs, caution verify text, canary JSON)
   --target ID             target of a canary config given to --expect-pcrs
@@ -44,6 +45,8 @@ expectations (as in \`verify\`):
   --rebuild RECIPE        expect the PCR0/1/2 rebuilt from sources: Caution's ramdisk rebuilt byte
                           for byte from the recipe's app and overlays, measured with its kernel and
                           cmdline (RECIPE: JSON as written by \`rebuild\`; see \`verify --help\`)
+  --any-pcrs              expect no PCRs: check only that a genuine enclave answers, NOT which code
+                          it runs (the report says so); never before sending it secrets
   --root FILE             trust this root (PEM or DER) instead of the AWS Nitro root (repeatable)
   --allow-debug           accept a debug-mode enclave (PCR0..2 all zeros)
   --max-age DURATION      largest accepted age of the document (default 5m)
@@ -95,6 +98,7 @@ export const run: Command = async (argv, ctx) => {
         rebuild: { type: 'string' },
         root: { type: 'string', multiple: true },
         'allow-debug': { type: 'boolean' },
+        'any-pcrs': { type: 'boolean' },
         'max-age': { type: 'string' },
         'require-tls-binding': { type: 'boolean' },
         ca: { type: 'string', multiple: true },
@@ -121,10 +125,11 @@ export const run: Command = async (argv, ctx) => {
   if (positionals.length !== 1) {
     throw new EnclaveVerifyError(
       'ERR_USAGE',
-      'give exactly one URL, e.g. enclave-verify deployment https://enclave.example',
+      'give exactly one URL, e.g. enclave-verify deployment https://enclave.example --eif enclave.eif',
     );
   }
   const url = positionals[0]!;
+  requireExpectation('deployment', values);
   if ((values.count || values['fail-fast']) && !values.watch) {
     throw new EnclaveVerifyError('ERR_USAGE', '--count and --fail-fast only apply with --watch INTERVAL');
   }
@@ -173,6 +178,8 @@ export const run: Command = async (argv, ctx) => {
       .filter((f) => f.flag === '--rebuild' || f.flag === '--root')
       .flatMap((f) => [f.flag, f.path]),
     ...(values['allow-debug'] ? ['--allow-debug'] : []),
+    // The re-check must make the same choice explicitly, or `verify` refuses to run it.
+    ...(values['any-pcrs'] ? ['--any-pcrs'] : []),
   ];
   const inputs: DeploymentAuditInputs = {
     argv: ['deployment', ...argv],

@@ -12,6 +12,7 @@ import { EnclaveVerifyError } from '../../errors.js';
 import { expectedPcrsFromEif, expectedPcrsFromParts } from '../../measure/node/parts.js';
 import { decodeDocumentInput } from '../../parse/input.js';
 import { MAX_INPUT_BYTES } from '../../parse/limits.js';
+import type { AttestationKind } from '../../parse/payload.js';
 import {
   type ExpectedPcrs,
   mergeExpectedPcrs,
@@ -34,6 +35,7 @@ import {
 } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
+import { requireExpectation } from '../expectation-required.js';
 import {
   REVOCATION_FLAGS,
   type RevocationFlagValues,
@@ -62,6 +64,8 @@ export const VERIFY_FLAGS = {
   'allow-debug': { type: 'boolean' },
   ...REVOCATION_FLAGS,
   jobs: { type: 'string' },
+  'any-pcrs': { type: 'boolean' },
+  kind: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -72,8 +76,10 @@ export type VerifyFlagValues = Partial<Record<keyof typeof VERIFY_FLAGS, string 
 const HELP = `usage: enclave-verify verify <file|-> [options]
        enclave-verify verify <file|dir>... [--jobs N] [options]   (batch audit)
 
-Verify an AWS Nitro attestation document: strict parse, certificate chain to the pinned AWS
-Nitro root, COSE ES384 signature, debug mode, then the expectations you give.
+Verify an AWS Nitro attestation document (a Nitro Enclave's, or an EC2 instance's NitroTPM's):
+strict parse, certificate chain to the pinned AWS Nitro root, COSE ES384 signature, debug mode,
+then the expectations you give. An expectation is required: --pcr, --expect-pcrs, --eif,
+--kernel/--cmdline/--ramdisk or --rebuild; --any-pcrs checks genuineness only.
 The input may be raw CBOR, base64, hex, or endpoint JSON {"document": "<base64>"}; '-' reads stdin.
 
 options:
@@ -98,7 +104,13 @@ options:
   --max-age DURATION    refuse documents older than this at the verification time (e.g. 5m, 30s)
   --clock-skew DURATION tolerance for documents dated in the future (default 60s); it does not
                         widen --max-age
-  --allow-debug         accept debug-mode enclaves (PCR0..2 zero); never in production
+  --any-pcrs            expect no PCRs: check only that the document is genuine, NOT which code
+                        runs (the report says so); without it an expectation above is required
+  --kind enclave|nitrotpm
+                        require this kind of document (default: either; the report names it)
+  --allow-debug         accept debug-mode enclaves (PCR0..2 zero); never in production.
+                        NitroTPM documents have no debug mode; for them an expected PCR still at
+                        its reset value (all 00 or all ff: nothing measured) is a mismatch
 ${revocationHelp(24)}  --json                print one JSON object { ok, code?, message?, document, checks, ... }
   --jobs N              batch: documents verified at once (default 4 per CPU)
   --help                show this help
@@ -331,6 +343,7 @@ export async function verifyOptionsFromFlags(
     options.clockSkewMs = parseDuration(values['clock-skew'] as string, '--clock-skew');
   }
   if (values['allow-debug']) options.allowDebug = true;
+  if (values.kind !== undefined) options.kind = parseKind(values.kind as string);
   const revocation = await revocationFromFlags(values as RevocationFlagValues, ctx);
   if (revocation) options.checkRevocation = revocation;
   return options;
@@ -353,6 +366,19 @@ function parseJobs(text: string): number {
   return n;
 }
 
+/**
+ * The document kind of `--kind`: `enclave` or `nitrotpm`.
+ *
+ * @example
+ * ```ts
+ * parseKind('nitrotpm'); // 'nitrotpm'
+ * ```
+ */
+export function parseKind(text: string): AttestationKind {
+  if (text === 'enclave' || text === 'nitrotpm') return text;
+  throw usage(`--kind '${text.slice(0, 24)}' is not a document kind: give enclave or nitrotpm`);
+}
+
 function parseFlags(argv: string[]) {
   try {
     return parseArgs({ args: argv, options: VERIFY_FLAGS, allowPositionals: true, strict: true });
@@ -366,7 +392,7 @@ function parseFlags(argv: string[]) {
  *
  * @example
  * ```ts
- * const code = await run(['doc.cbor', '--at', 'document', '--json'], ctx);
+ * const code = await run(['doc.cbor', '--at', 'document', '--expect-pcrs', 'enclave.pcrs', '--json'], ctx);
  * ```
  */
 export const run: Command = async (argv, ctx) => {
@@ -376,6 +402,7 @@ export const run: Command = async (argv, ctx) => {
     return EXIT.VERIFIED;
   }
   if (positionals.length === 0) throw usage('give a document: a file path or - for stdin');
+  requireExpectation('verify', values);
   if (await isBatch(positionals, values.jobs, ctx)) {
     if (positionals.includes('-')) throw usage("'-' (stdin) cannot be part of a batch; give files");
     const jobs = values.jobs === undefined ? defaultJobs() : parseJobs(values.jobs);

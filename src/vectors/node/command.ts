@@ -61,6 +61,7 @@ const MEANINGFUL: [Placeholder, Placeholder[]][] = [
   ['max_age_ms', ['max_age_ms']],
   ['clock_skew_ms', ['clock_skew_ms']],
   ['allow_debug', ['allow_debug']],
+  ['document_kind', ['document_kind']],
   ['target', ['target']],
   ['overlays', ['overlays']],
   ['kernel', ['kernel']],
@@ -127,6 +128,8 @@ export function interpretExit(status: number | null, stdout: string, signal?: st
     const out: Outcome = { result: 'accept' };
     const pcrs = json && pcrsFrom(json);
     if (pcrs) out.pcrs = pcrs;
+    const kind = json && (json.kind ?? (json.document as { kind?: unknown } | undefined)?.kind);
+    if (typeof kind === 'string') out.documentKind = kind;
     // nitro-cli describe-eif output (ours or the official one) is compared as describe data.
     if (json && 'EifVersion' in json) out.describe = json;
     // `rebuild --recipe nitro-cli --json`: the customer ramdisk's digest and size.
@@ -212,6 +215,10 @@ export async function commandExecutor(
         if (o.maxAgeMs !== undefined) v.max_age_ms = String(o.maxAgeMs);
         if (o.clockSkewMs !== undefined) v.clock_skew_ms = String(o.clockSkewMs);
         if (o.allowDebug) v.allow_debug = '';
+        if (o.documentKind !== undefined) v.document_kind = o.documentKind;
+        // For CLIs that insist on an explicit choice when no PCRs are expected (ours: --any-pcrs).
+        // Not a verdict-changing option, so templates without it still run these cases.
+        if (!o.expectedPcrs) v.any_pcrs = '';
         return v;
       }
       case 'ramdisk':
