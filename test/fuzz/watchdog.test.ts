@@ -11,12 +11,12 @@ describe('fuzz watchdog', () => {
       onReport: (r) => reports.push(r),
     });
     try {
-      await new Promise((r) => setTimeout(r, 100)); // let the thread start
+      await dog.ready; // a thread that has not started yet cannot see anything
       dog.begin(41);
       dog.end(); // a quick input: nothing to report
       dog.begin(42);
       const t0 = Date.now();
-      while (Date.now() - t0 < 800) {
+      while (Date.now() - t0 < 1500) {
         // the code under test, spinning
       }
       dog.end();

@@ -10,6 +10,12 @@ import { Worker } from 'node:worker_threads';
 export interface Watchdog {
   begin(index: number): void;
   end(): void;
+  /**
+   * Settles once the thread runs. A campaign need not wait for it (its first inputs are quick);
+   * a test of the watchdog itself must, or a slow thread start on a loaded machine looks like a
+   * missed report.
+   */
+  ready: Promise<void>;
   /** Stop the thread (always call it, e.g. in `finally`). */
   stop(): Promise<void>;
 }
@@ -55,8 +61,10 @@ export function startWatchdog(options: {
   const { onReport, ...data } = options;
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ...data, buffer } });
   if (onReport) worker.on('message', onReport);
+  const ready = new Promise<void>((done) => worker.once('online', () => done()));
   worker.unref();
   return {
+    ready,
     begin(index) {
       state[1] = Date.now();
       state[0] = index;
