@@ -1,15 +1,7 @@
-/**
- * `enclave-verify rebuild --recipe nitro-cli ...`: rebuild the ramdisks `nitro-cli
- * build-enclave` makes from a Docker image, without Docker (SPEC 3.3), print PCR2 (and with
- * nitro-cli's blobs PCR0, PCR1 and the EIF), and compare with expected PCRs or a reference EIF.
- */
-import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { printable } from '../../deployment/response.js';
 import { EnclaveVerifyError } from '../../errors.js';
-import { decodeAttestation } from '../../parse/document.js';
-import { decodeDocumentInput } from '../../parse/input.js';
-import { type ExpectedPcrs, parseExpectedPcrs } from '../../policy/expected-pcrs.js';
+import type { ExpectedPcrs } from '../../policy/expected-pcrs.js';
 import {
   type NitroCliRebuildOptions,
   type NitroCliRebuildResult,
@@ -18,9 +10,16 @@ import {
 import { nitroCliRecipeJsonFor, readNitroCliRecipe } from '../../rebuild/node/nitro-cli-recipe.js';
 import type { RamdiskDiff } from '../../rebuild/ramdisk.js';
 import { toHex } from '../../util/bytes.js';
-import { parseFlags, readFileBytes, usageError } from '../args.js';
+import { parseFlags, usageError } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT, reportError } from '../context.js';
+import {
+  checkRebuildFlags,
+  describeDiff,
+  type PcrCheck,
+  readRebuildExpectation,
+  writeRecipeJson,
+} from './rebuild-support.js';
 
 /** Help of the nitro-cli recipe (part of `rebuild --help`). */
 export const NITRO_CLI_HELP = `usage: enclave-verify rebuild --recipe nitro-cli --image IMAGE --out DIR
@@ -62,32 +61,9 @@ Exit codes: 0 rebuilt (and matching what was expected), 1 PCRs or ramdisks diffe
 const usage = (message: string) => usageError('rebuild', message);
 const FORMATS = ['human', 'json', 'nitro-cli', 'pcrs'] as const;
 
-interface PcrCheck {
-  pcr: number;
-  expected: string[];
-  actual: string;
-  ok: boolean;
-}
-
-function describeDiff(diff: RamdiskDiff, limit = 200): string[] {
-  const lines: string[] = [];
-  for (const d of diff.differences.slice(0, limit)) {
-    if (d.change === 'added') lines.push(`  + ${d.path} (only in the rebuilt ramdisk)`);
-    else if (d.change === 'missing') lines.push(`  - ${d.path} (only in the reference)`);
-    else {
-      const what = (d.fields ?? [])
-        .map((f) => `${f.field} ${String(f.rebuilt)} vs ${String(f.reference)}`)
-        .join(', ');
-      lines.push(`  ~ ${d.path}: ${what}`);
-    }
-  }
-  if (diff.differences.length > limit)
-    lines.push(`  ... and ${diff.differences.length - limit} more (use --json)`);
-  if (diff.orderDiffers) lines.push('  same entries, different order');
-  if (diff.layoutOnly)
-    lines.push('  same entries and contents; archive layout differs (inode numbers, padding, members)');
-  return lines;
-}
+/** How a nitro-cli ramdisk differs from the reference's. */
+const describeRamdiskDiff = (diff: RamdiskDiff): string[] =>
+  describeDiff(diff, 'rebuilt ramdisk', 'archive layout differs (inode numbers, padding, members)');
 
 function human(
   r: NitroCliRebuildResult,
@@ -122,7 +98,7 @@ function human(
     lines.push(
       `reference ${ref.label} vs ${ref.ramdisk} ramdisk: ${ref.identical ? 'identical' : 'DIFFERS'}`,
     );
-    lines.push(...describeDiff(ref.diff));
+    lines.push(...describeRamdiskDiff(ref.diff));
   }
   if (r.reference && !r.bootstrap) lines.push('bootstrap ramdisk not compared: no blobs given');
   // Names, cmd and env are the image's bytes: no control characters to the terminal.
@@ -248,27 +224,9 @@ export const runNitroCliRebuild: Command = async (argv, ctx) => {
       }
       options.implicitMtime = Number(v);
     }
-    if (!values.out) throw usage('--out is required');
-    if (values['expect-pcrs'] && values.expect) throw usage('give --expect-pcrs or --expect, not both');
-    if (values.target !== undefined && !values['expect-pcrs'])
-      throw usage('--target needs --expect-pcrs FILE (a canary config)');
-    let expected: ExpectedPcrs | undefined;
-    let expectSource: string | undefined;
-    if (values['expect-pcrs'] || values.expect) {
-      const file = at((values['expect-pcrs'] ?? values.expect)!);
-      const bytes = await readFileBytes(file, `'${file}'`);
-      if (values['expect-pcrs']) {
-        const target = values.target;
-        expected = parseExpectedPcrs(new TextDecoder().decode(bytes), target === undefined ? {} : { target });
-        expectSource =
-          target === undefined ? values['expect-pcrs'] : `${values['expect-pcrs']} (target ${target})`;
-      } else {
-        const doc = decodeAttestation(decodeDocumentInput(bytes));
-        expected = new Map([...doc.pcrs].map(([k, v]) => [k, [v]] as [number, Uint8Array[]]));
-        expectSource = `${values.expect}, decoded without verification`;
-      }
-    }
-    const outDir = at(values.out);
+    checkRebuildFlags(values);
+    const { expected, expectSource } = await readRebuildExpectation(values, at);
+    const outDir = at(values.out!);
     const result = await rebuildNitroCli({
       ...options,
       outDir,
@@ -277,15 +235,7 @@ export const runNitroCliRebuild: Command = async (argv, ctx) => {
     });
     const used = nitroCliRecipeJsonFor({ ...options, outDir }, outDir);
     const recipePath = join(outDir, 'recipe.json');
-    if (recipeFile !== recipePath) {
-      try {
-        await writeFile(recipePath, `${JSON.stringify(used, null, 2)}\n`);
-      } catch (cause) {
-        throw new EnclaveVerifyError('ERR_IO', `cannot write ${recipePath}: ${(cause as Error).message}`, {
-          cause,
-        });
-      }
-    }
+    await writeRecipeJson(recipePath, used, recipeFile);
     const compared = expected ? comparePcrs(result, expected) : undefined;
     if (compared && compared.checks.length === 0) {
       throw new EnclaveVerifyError(

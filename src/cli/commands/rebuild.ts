@@ -4,23 +4,25 @@
  * the archive with a reference ramdisk.
  */
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { printable } from '../../deployment/response.js';
-import { EnclaveVerifyError } from '../../errors.js';
 import { formatNitroCli, formatPcrsLines } from '../../measure/format.js';
 import type { EifPcrs } from '../../measure/pcr.js';
-import { decodeAttestation } from '../../parse/document.js';
-import { decodeDocumentInput } from '../../parse/input.js';
-import { type ExpectedPcrs, parseExpectedPcrs } from '../../policy/expected-pcrs.js';
 import { type AppFormat, type CautionRebuildResult, rebuildCaution } from '../../rebuild/node/rebuild.js';
 import { type RecipeJson, readRecipeFile, recipeJsonFor } from '../../rebuild/node/recipe-file.js';
 import type { RamdiskDiff } from '../../rebuild/ramdisk.js';
 import { toHex } from '../../util/bytes.js';
-import { parseFlags, readFileBytes, usageError } from '../args.js';
+import { parseFlags, usageError } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT, reportError } from '../context.js';
 import { NITRO_CLI_HELP, runNitroCliRebuild } from './rebuild-nitro-cli.js';
+import {
+  checkRebuildFlags,
+  describeDiff,
+  type PcrCheck,
+  readRebuildExpectation,
+  writeRecipeJson,
+} from './rebuild-support.js';
 
 const CAUTION_HELP = `usage: enclave-verify rebuild --recipe caution --app APP --overlay LAYER.tar [--overlay ...]
                               --out DIR [--kernel bzImage] [options]
@@ -87,13 +89,6 @@ function recipeOf(argv: string[], cwd: string): string | undefined {
 
 const usage = (message: string) => usageError('rebuild', message);
 
-interface PcrCheck {
-  pcr: number;
-  expected: string[];
-  actual: string;
-  ok: boolean;
-}
-
 function comparePcrs(pcrs: EifPcrs, expected: Map<number, Uint8Array[]>): PcrCheck[] {
   const ours = new Map<number, Uint8Array>([
     [0, pcrs.pcr0],
@@ -111,25 +106,9 @@ function comparePcrs(pcrs: EifPcrs, expected: Map<number, Uint8Array[]>): PcrChe
   return out;
 }
 
-function describeDiff(diff: RamdiskDiff, limit = 200): string[] {
-  const lines: string[] = [];
-  for (const d of diff.differences.slice(0, limit)) {
-    if (d.change === 'added') lines.push(`  + ${d.path} (only in the rebuilt archive)`);
-    else if (d.change === 'missing') lines.push(`  - ${d.path} (only in the reference)`);
-    else {
-      const what = (d.fields ?? [])
-        .map((f) => `${f.field} ${String(f.rebuilt)} vs ${String(f.reference)}`)
-        .join(', ');
-      lines.push(`  ~ ${d.path}: ${what}`);
-    }
-  }
-  if (diff.differences.length > limit)
-    lines.push(`  ... and ${diff.differences.length - limit} more (use --json)`);
-  if (diff.orderDiffers) lines.push('  same entries, different order');
-  if (diff.layoutOnly)
-    lines.push('  same entries and contents; header layout differs (inode numbers, padding, hex case)');
-  return lines;
-}
+/** How a Caution archive differs from the reference. */
+const describeArchiveDiff = (diff: RamdiskDiff): string[] =>
+  describeDiff(diff, 'rebuilt archive', 'header layout differs (inode numbers, padding, hex case)');
 
 function human(
   r: CautionRebuildResult,
@@ -160,7 +139,7 @@ function human(
       `reference ${ref.label}: cpio ${ref.cpioIdentical ? 'identical' : 'DIFFERS'}` +
         (ref.gzIdentical === undefined ? '' : `, gzip ${ref.gzIdentical ? 'identical' : 'DIFFERS'}`),
     );
-    lines.push(...describeDiff(ref.diff));
+    lines.push(...describeArchiveDiff(ref.diff));
   }
   // Archive member names are the sources' bytes: no control characters to the terminal.
   return `${lines.map(printable).join('\n')}\n`;
@@ -247,10 +226,7 @@ export const run: Command = async (argv, ctx) => {
         ...(values.cmdline !== undefined ? { cmdline: values.cmdline } : {}),
       };
     }
-    if (!values.out) throw usage('--out is required');
-    if (values['expect-pcrs'] && values.expect) throw usage('give --expect-pcrs or --expect, not both');
-    if (values.target !== undefined && !values['expect-pcrs'])
-      throw usage('--target needs --expect-pcrs FILE (a canary config)');
+    checkRebuildFlags(values);
     if (
       (values['expect-pcrs'] || values.expect || format === 'nitro-cli' || format === 'pcrs') &&
       !recipe.kernel
@@ -263,23 +239,8 @@ export const run: Command = async (argv, ctx) => {
     }
     // What the PCRs are compared with is read before rebuilding, so a wrong file (or a canary
     // config without --target) fails at once, not after a rebuild of a large image.
-    let expected: ExpectedPcrs | undefined;
-    let expectSource: string | undefined;
-    if (values['expect-pcrs'] || values.expect) {
-      const file = at((values['expect-pcrs'] ?? values.expect)!);
-      const bytes = await readFileBytes(file, `'${file}'`);
-      if (values['expect-pcrs']) {
-        const target = values.target;
-        expected = parseExpectedPcrs(new TextDecoder().decode(bytes), target === undefined ? {} : { target });
-        expectSource =
-          target === undefined ? values['expect-pcrs'] : `${values['expect-pcrs']} (target ${target})`;
-      } else {
-        const doc = decodeAttestation(decodeDocumentInput(bytes));
-        expected = new Map([...doc.pcrs].map(([k, v]) => [k, [v]] as [number, Uint8Array[]]));
-        expectSource = `${values.expect}, decoded without verification`;
-      }
-    }
-    const outDir = at(values.out);
+    const { expected, expectSource } = await readRebuildExpectation(values, at);
+    const outDir = at(values.out!);
     const result = await rebuildCaution({
       recipe: recipe.recipe,
       app: recipe.app,
@@ -296,15 +257,7 @@ export const run: Command = async (argv, ctx) => {
     // `verify --rebuild DIR/recipe.json` repeats it). A recipe file already in DIR is left alone.
     const used = recipeJsonFor({ ...recipe, ...(result.eif ? { cmdline: result.eif.cmdline } : {}) }, outDir);
     const recipePath = join(outDir, 'recipe.json');
-    if (recipeFile !== recipePath) {
-      try {
-        await writeFile(recipePath, `${JSON.stringify(used, null, 2)}\n`);
-      } catch (cause) {
-        throw new EnclaveVerifyError('ERR_IO', `cannot write ${recipePath}: ${(cause as Error).message}`, {
-          cause,
-        });
-      }
-    }
+    await writeRecipeJson(recipePath, used, recipeFile);
 
     const checks: PcrCheck[] | undefined =
       result.eif && expected ? comparePcrs(result.eif.pcrs, expected) : undefined;
