@@ -5,7 +5,17 @@
  */
 import { EnclaveVerifyError } from '../errors.js';
 import { bytesEqual, decodeUtf8, toHex } from '../util/bytes.js';
-import { children, contentOf, DerError, expectTlv, oidToString, readTlv, type Tlv } from './der.js';
+import {
+  children,
+  contentOf,
+  DerError,
+  expectTlv,
+  need,
+  oidToString,
+  readTimeFields,
+  readTlv,
+  type Tlv,
+} from './der.js';
 
 // OID content bytes compared as hex.
 const OID_ECDSA_SHA384 = '2a8648ce3d040303';
@@ -206,12 +216,6 @@ function parse(der: Uint8Array): ParsedCertificate {
   };
   if (extsT) readExtensions(der, extsT, parsed);
   return parsed;
-}
-
-function need(t: Tlv | undefined, tag: number, what: string): Tlv {
-  if (!t) throw new DerError(`${what} is missing`);
-  if (t.tag !== tag) throw new DerError(`${what} has tag 0x${t.tag.toString(16)}`);
-  return t;
 }
 
 // Every primitive element of the certificate, wherever it is, must be a DER encoding of its
@@ -537,29 +541,17 @@ function ecdsaSigToRaw(der: Uint8Array, bitString: Tlv): Uint8Array {
 // RFC 5280 4.1.2.5: UTCTime for 1950..2049, GeneralizedTime from 2050 on, both in Zulu with
 // seconds; and a real calendar date (Date.UTC would roll Feb 31 over into March).
 function readTime(der: Uint8Array, t: Tlv): number {
-  const s = String.fromCharCode(...contentOf(der, t));
-  let m: RegExpExecArray | null;
-  let year: number;
-  if (t.tag === 0x17) {
-    m = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(s);
-    if (!m) throw new DerError('bad UTCTime');
-    const yy = Number(m[1]);
-    year = yy >= 50 ? 1900 + yy : 2000 + yy;
-  } else if (t.tag === 0x18) {
-    m = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(s);
-    if (!m) throw new DerError('bad GeneralizedTime');
-    year = Number(m[1]);
-    if (year < 2050) throw new DerError('GeneralizedTime before 2050 (RFC 5280 requires UTCTime)');
-  } else {
-    throw new DerError('validity time has a wrong tag');
-  }
-  const [mo, d, h, mi, se] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const {
+    tag,
+    year,
+    month: mo,
+    day: d,
+    hour: h,
+    minute: mi,
+    second: se,
+  } = readTimeFields(der, t, 'validity time has a wrong tag');
+  if (tag === 0x18 && year < 2050)
+    throw new DerError('GeneralizedTime before 2050 (RFC 5280 requires UTCTime)');
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
   if (days === undefined || d < 1 || d > days || h > 23 || mi > 59 || se > 59)

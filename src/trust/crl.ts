@@ -10,7 +10,17 @@
 import { EnclaveVerifyError } from '../errors.js';
 import { bytesEqual, fromBase64, toHex } from '../util/bytes.js';
 import { generalNameUris } from './crl-distribution-points.js';
-import { children, contentOf, DerError, expectTlv, oidToString, readTlv, type Tlv } from './der.js';
+import {
+  children,
+  contentOf,
+  DerError,
+  expectTlv,
+  need,
+  oidToString,
+  readTimeFields,
+  readTlv,
+  type Tlv,
+} from './der.js';
 
 // OID content bytes compared as hex.
 const SIGNATURE_HASHES: Record<string, 'SHA-256' | 'SHA-384' | 'SHA-512'> = {
@@ -131,12 +141,6 @@ export function decodeCrlInput(bytes: Uint8Array): Uint8Array[] {
     );
   }
   return blocks.map((m) => fromBase64(m[1]!.replace(/\s+/g, ''), 'PEM CRL'));
-}
-
-function need(t: Tlv | undefined, tag: number, what: string): Tlv {
-  if (!t) throw new DerError(`${what} is missing`);
-  if (t.tag !== tag) throw new DerError(`${what} has tag 0x${t.tag.toString(16)}`);
-  return t;
 }
 
 function parse(der: Uint8Array): ParsedCrl {
@@ -344,28 +348,14 @@ export function ecdsaDerToRaw(sig: Uint8Array, size: number): Uint8Array | undef
 }
 
 function readTime(der: Uint8Array, t: Tlv): number {
-  const s = String.fromCharCode(...contentOf(der, t));
-  let m: RegExpExecArray | null;
-  let year: number;
-  if (t.tag === 0x17) {
-    m = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(s);
-    if (!m) throw new DerError('bad UTCTime');
-    const yy = Number(m[1]);
-    year = yy >= 50 ? 1900 + yy : 2000 + yy;
-  } else if (t.tag === 0x18) {
-    m = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(s);
-    if (!m) throw new DerError('bad GeneralizedTime');
-    year = Number(m[1]);
-  } else {
-    throw new DerError('a CRL time has a wrong tag');
-  }
-  const [mo, d, h, mi, se] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const {
+    year,
+    month: mo,
+    day: d,
+    hour: h,
+    minute: mi,
+    second: se,
+  } = readTimeFields(der, t, 'a CRL time has a wrong tag');
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59)
     throw new DerError('time out of range');
   return Date.UTC(year, mo - 1, d, h, mi, se);

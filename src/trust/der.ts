@@ -122,3 +122,64 @@ export function oidToString(bytes: Uint8Array): string {
   }
   return parts.join('.');
 }
+
+/**
+ * A child that must be there with the given tag; `what` names it in the error.
+ *
+ * @example
+ * ```ts
+ * const tbs = need(children(der, cert)[0], 0x30, 'tbsCertificate');
+ * ```
+ */
+export function need(t: Tlv | undefined, tag: number, what: string): Tlv {
+  if (!t) throw new DerError(`${what} is missing`);
+  if (t.tag !== tag) throw new DerError(`${what} has tag 0x${t.tag.toString(16)}`);
+  return t;
+}
+
+/** The fields of a DER time, as written (not yet checked against a calendar). */
+export interface TimeFields {
+  tag: 0x17 | 0x18;
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+/**
+ * Reads a UTCTime (years 1950..2049) or GeneralizedTime in the one form RFC 5280 allows (Zulu,
+ * with seconds, no fraction). Range and calendar rules are the caller's: certificates and CRLs
+ * hold them differently. `wrongTag` is the error for any other tag.
+ *
+ * @example
+ * ```ts
+ * const { year, month } = readTimeFields(der, t, 'validity time has a wrong tag');
+ * ```
+ */
+export function readTimeFields(der: Uint8Array, t: Tlv, wrongTag: string): TimeFields {
+  const s = String.fromCharCode(...contentOf(der, t));
+  let m: RegExpExecArray | null;
+  let year: number;
+  if (t.tag === 0x17) {
+    m = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(s);
+    if (!m) throw new DerError('bad UTCTime');
+    const yy = Number(m[1]);
+    year = yy >= 50 ? 1900 + yy : 2000 + yy;
+  } else if (t.tag === 0x18) {
+    m = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(s);
+    if (!m) throw new DerError('bad GeneralizedTime');
+    year = Number(m[1]);
+  } else {
+    throw new DerError(wrongTag);
+  }
+  const [month, day, hour, minute, second] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return { tag: t.tag, year, month, day, hour, minute, second };
+}
