@@ -1,8 +1,13 @@
 import { configDigest, parseCanaryConfig, parseConfigDocument } from '../../canary/config.js';
-import { parseFlags } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT } from '../context.js';
-import { type CanaryVerdict, canaryUsage, failure, printVerdict, readCanaryText } from './canary-support.js';
+import {
+  type CanaryVerdict,
+  failure,
+  parseOneFileArgs,
+  printVerdict,
+  readCanaryText,
+} from './canary-support.js';
 
 const HELP = `usage: enclave-verify canary check-config FILE [--json]
 
@@ -23,20 +28,9 @@ exit codes: 0 valid, 1 invalid, 2 usage or input error
  * ```
  */
 export const run: Command = async (argv, ctx) => {
-  const { values, positionals } = parseFlags(
-    {
-      args: argv,
-      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-    },
-    (m) => canaryUsage('check-config', m),
-  );
-  if (values.help) {
-    ctx.stdout.write(HELP);
-    return EXIT.VERIFIED;
-  }
-  if (positionals.length !== 1) throw canaryUsage('check-config', 'give exactly one config file');
-  const file = positionals[0]!;
+  const args = parseOneFileArgs(argv, ctx, 'check-config', HELP, 'give exactly one config file');
+  if (!args) return EXIT.VERIFIED;
+  const { file } = args;
   const text = await readCanaryText(ctx, file, 'config');
   let verdict: CanaryVerdict;
   try {
@@ -70,5 +64,5 @@ export const run: Command = async (argv, ctx) => {
   } catch (e) {
     verdict = failure(e);
   }
-  return printVerdict(ctx, verdict, { json: values.json, command: 'check-config', summary: 'canary config' });
+  return printVerdict(ctx, verdict, { json: args.json, command: 'check-config', summary: 'canary config' });
 };

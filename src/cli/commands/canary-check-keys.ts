@@ -1,9 +1,14 @@
 import { encodeBase64Url } from '../../canary/encoding.js';
 import { keysetDigest, parseKeysDocument } from '../../canary/keys.js';
-import { parseFlags } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT } from '../context.js';
-import { type CanaryVerdict, canaryUsage, failure, printVerdict, readCanaryFile } from './canary-support.js';
+import {
+  type CanaryVerdict,
+  failure,
+  parseOneFileArgs,
+  printVerdict,
+  readCanaryFile,
+} from './canary-support.js';
 
 const HELP = `usage: enclave-verify canary check-keys FILE [--json]
 
@@ -24,20 +29,9 @@ exit codes: 0 valid, 1 invalid, 2 usage or input error
  * ```
  */
 export const run: Command = async (argv, ctx) => {
-  const { values, positionals } = parseFlags(
-    {
-      args: argv,
-      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-    },
-    (m) => canaryUsage('check-keys', m),
-  );
-  if (values.help) {
-    ctx.stdout.write(HELP);
-    return EXIT.VERIFIED;
-  }
-  if (positionals.length !== 1) throw canaryUsage('check-keys', 'give exactly one keys file');
-  const file = positionals[0]!;
+  const args = parseOneFileArgs(argv, ctx, 'check-keys', HELP, 'give exactly one keys file');
+  if (!args) return EXIT.VERIFIED;
+  const { file } = args;
   const bytes = await readCanaryFile(ctx, file, 'keys');
   let verdict: CanaryVerdict;
   let summary = 'keys document';
@@ -66,5 +60,5 @@ export const run: Command = async (argv, ctx) => {
   } catch (e) {
     verdict = failure(e);
   }
-  return printVerdict(ctx, verdict, { json: values.json, command: 'check-keys', summary });
+  return printVerdict(ctx, verdict, { json: args.json, command: 'check-keys', summary });
 };

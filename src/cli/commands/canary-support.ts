@@ -12,7 +12,7 @@ import { EnclaveVerifyError, type ErrorCode } from '../../errors.js';
 import { type ExpectedPcrs, normalizeExpectedPcrs, parseExpectedPcrs } from '../../policy/expected-pcrs.js';
 import { toHex } from '../../util/bytes.js';
 import { parseInstant } from '../../util/instant.js';
-import { cannotRead, readFileBytes, readFileText, readRootFile, usageError } from '../args.js';
+import { cannotRead, parseFlags, readFileBytes, readFileText, readRootFile, usageError } from '../args.js';
 import type { CliContext } from '../context.js';
 import { EXIT } from '../context.js';
 
@@ -48,6 +48,40 @@ const INPUT_CODES: readonly ErrorCode[] = [
  */
 export function canaryUsage(sub: string, message: string): EnclaveVerifyError {
   return usageError(`canary ${sub}`, message);
+}
+
+/**
+ * The command line of a sub-command that checks one file and takes only `--json` and `--help`:
+ * the file and `--json`, or undefined after printing `help` for `--help`. `missing` is the usage
+ * error for anything but exactly one file.
+ *
+ * @example
+ * ```ts
+ * const args = parseOneFileArgs(argv, ctx, 'check-keys', HELP, 'give exactly one keys file');
+ * if (!args) return EXIT.VERIFIED;
+ * ```
+ */
+export function parseOneFileArgs(
+  argv: string[],
+  ctx: CliContext,
+  sub: string,
+  help: string,
+  missing: string,
+): { file: string; json: boolean | undefined } | undefined {
+  const { values, positionals } = parseFlags(
+    {
+      args: argv,
+      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+    },
+    (m) => canaryUsage(sub, m),
+  );
+  if (values.help) {
+    ctx.stdout.write(help);
+    return undefined;
+  }
+  if (positionals.length !== 1) throw canaryUsage(sub, missing);
+  return { file: positionals[0]!, json: values.json };
 }
 
 /**
