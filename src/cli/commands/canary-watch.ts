@@ -17,6 +17,7 @@ import { parseFlags, readFileText, readRootFile, usageError } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT } from '../context.js';
 import { REVOCATION_FLAGS, revocationFromFlags, revocationHelp } from '../revocation-flags.js';
+import { runUntilSignal, untilStopped } from '../stop-signal.js';
 import { parseDuration } from './verify.js';
 
 const HELP = `usage: enclave-verify canary watch canary.json [options]
@@ -194,10 +195,7 @@ export async function runWatch(
     );
     monitor.startSchedule();
     onReady?.({ url: api.url, monitor });
-    await new Promise<void>((done) => {
-      if (!stop || stop.aborted) return done();
-      stop.addEventListener('abort', () => done(), { once: true });
-    });
+    await untilStopped(stop);
     ctx.stdout.write('Stopping: waiting for probes in flight.\n');
     return EXIT.VERIFIED;
   } finally {
@@ -215,14 +213,5 @@ export async function runWatch(
  * ```
  */
 export const run: Command = async (argv, ctx) => {
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    return await runWatch(argv, ctx, stop.signal);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  return runUntilSignal((stop) => runWatch(argv, ctx, stop));
 };

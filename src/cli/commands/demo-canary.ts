@@ -14,6 +14,7 @@ import { startApi } from '../../canary/node/server.js';
 import { EnclaveVerifyError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { EXIT } from '../context.js';
+import { untilStopped } from '../stop-signal.js';
 
 /**
  * Run the Canary demo until `stop` aborts.
@@ -114,10 +115,7 @@ export async function runCanaryDemo(
         '',
       ].join('\n'),
     );
-    await new Promise<void>((done) => {
-      if (!stop || stop.aborted) return done();
-      stop.addEventListener('abort', () => done(), { once: true });
-    });
+    await untilStopped(stop);
     ctx.stdout.write('Stopped.\n');
     return EXIT.VERIFIED;
   } finally {

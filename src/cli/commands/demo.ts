@@ -12,6 +12,7 @@ import { toHex } from '../../util/bytes.js';
 import { parseFlags, usageError } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT } from '../context.js';
+import { runUntilSignal, untilStopped } from '../stop-signal.js';
 import { runCanaryDemo } from './demo-canary.js';
 import { run as deployment } from './deployment.js';
 
@@ -212,10 +213,7 @@ async function serve(
     const on = Object.entries(misbehave).filter(([, v]) => v);
     if (on.length > 0) ctx.stdout.write(`  misbehaving:       ${on.map(([k]) => k).join(', ')}\n`);
     ctx.stdout.write('Press Ctrl-C to stop.\n');
-    await new Promise<void>((done) => {
-      if (!stop || stop.aborted) return done();
-      stop.addEventListener('abort', () => done(), { once: true });
-    });
+    await untilStopped(stop);
     ctx.stdout.write(`Stopped after issuing ${demo.issued} document(s).\n`);
     return EXIT.VERIFIED;
   } finally {
@@ -232,14 +230,5 @@ async function serve(
  * ```
  */
 export const run: Command = async (argv, ctx) => {
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    return await runDemo(argv, ctx, stop.signal);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  return runUntilSignal((stop) => runDemo(argv, ctx, stop));
 };
