@@ -4,7 +4,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { join } from 'node:path';
 import { EnclaveVerifyError } from '../../errors.js';
+import type { ImageFiles } from '../image.js';
 import { pathToText } from '../paths.js';
 import type { ByteSource } from '../tar.js';
 import { FileTree, type Inode, makeInode, nodeTypeOfMode } from '../tree.js';
@@ -207,4 +209,40 @@ export async function writeTreeToDirectory(tree: FileTree, dir: string): Promise
     fs.chmodSync(full, inode.mode);
     fs.utimesSync(full, inode.mtime, inode.mtime);
   }
+}
+
+/**
+ * An image directory (an OCI layout) as {@link ImageFiles}: each file asked for is opened and
+ * added to `opened`, which the caller closes when done; a missing or non-regular file is
+ * undefined.
+ *
+ * @example
+ * ```ts
+ * const opened: FileSource[] = [];
+ * const files = directoryFiles('oci-dir', opened);
+ * ```
+ */
+export function directoryFiles(root: string, opened: FileSource[]): ImageFiles {
+  return {
+    get(path) {
+      const full = join(root, path);
+      if (!fs.existsSync(full) || !fs.statSync(full).isFile()) return undefined;
+      const s = openFileSource(full);
+      opened.push(s);
+      return s;
+    },
+  };
+}
+
+/**
+ * Writes all of `bytes` to an open file (`writeSync` may write less than asked).
+ *
+ * @example
+ * ```ts
+ * writeAll(fd, chunk);
+ * ```
+ */
+export function writeAll(fd: number, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
 }

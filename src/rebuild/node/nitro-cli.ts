@@ -6,16 +6,7 @@
  * ramdisks with a reference EIF entry by entry when asked.
  */
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { EnclaveVerifyError } from '../../errors.js';
 import { writeEifFile } from '../../measure/node/write-file.js';
@@ -27,7 +18,7 @@ import type { LinuxkitEntry } from '../linuxkit.js';
 import { nitroCliBootstrapEntries, nitroCliCustomerEntries, writeLinuxkitCpio } from '../nitro-cli.js';
 import { diffRamdisks, type RamdiskDiff } from '../ramdisk.js';
 import { readTar, type TarEntry } from '../tar.js';
-import { type FileSource, openFileSource } from './fs.js';
+import { directoryFiles, type FileSource, openFileSource, writeAll } from './fs.js';
 import { nodeImageIo } from './image-io.js';
 import { ramdisksFromFile } from './ramdisk-file.js';
 
@@ -162,23 +153,6 @@ function readBlob(path: string): Uint8Array {
   } catch (cause) {
     throw new EnclaveVerifyError('ERR_IO', `cannot read ${path}: ${(cause as Error).message}`, { cause });
   }
-}
-
-function directoryFiles(root: string, opened: FileSource[]): ImageFiles {
-  return {
-    get(path) {
-      const full = join(root, path);
-      if (!existsSync(full) || !statSync(full).isFile()) return undefined;
-      const s = openFileSource(full);
-      opened.push(s);
-      return s;
-    },
-  };
-}
-
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let done = 0;
-  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
 async function writeRamdisk(

@@ -6,16 +6,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnclaveVerifyError } from '../../errors.js';
 import { writeEifFile } from '../../measure/node/write-file.js';
@@ -28,7 +19,7 @@ import { treeFromTar } from '../load.js';
 import { diffRamdisks, type RamdiskDiff } from '../ramdisk.js';
 import { readTar } from '../tar.js';
 import type { FileTree } from '../tree.js';
-import { type FileSource, openFileSource, treeFromDirectory } from './fs.js';
+import { directoryFiles, type FileSource, openFileSource, treeFromDirectory, writeAll } from './fs.js';
 import { nodeImageIo } from './image-io.js';
 import { ramdisksFromFile } from './ramdisk-file.js';
 
@@ -97,18 +88,6 @@ async function detectFormat(app: string, want: AppFormat): Promise<Exclude<AppFo
   } finally {
     src.close();
   }
-}
-
-function directoryFiles(root: string, opened: FileSource[]): ImageFiles {
-  return {
-    get(path) {
-      const full = join(root, path);
-      if (!existsSync(full) || !statSync(full).isFile()) return undefined;
-      const s = openFileSource(full);
-      opened.push(s);
-      return s;
-    },
-  };
 }
 
 /**
@@ -223,9 +202,4 @@ export async function rebuildCaution(o: CautionRebuildOptions): Promise<CautionR
     for (const s of opened) s.close();
     imageIo.cleanup();
   }
-}
-
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let done = 0;
-  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
 }
