@@ -3,17 +3,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/canary/jcs.js';
-import { startUiServer, type UiServer } from '../../src/cli/commands/ui.js';
+import type { UiServer } from '../../src/cli/commands/ui.js';
 import { EVIDENCE_PCRS, statementVector, vectorText } from '../canary/support.js';
 import { launchBrowser } from '../support/browser.js';
 import { runCli } from '../support/cli.js';
-
-const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
+import { type ServedPage, servePage } from '../support/web-page.js';
 
 const v = statementVector();
 const STATEMENT = JSON.stringify(v.statement, null, 2);
@@ -22,21 +19,16 @@ const EVIDENCE = vectorText('evidence-v0-vector.json');
 const PCRS = JSON.stringify({ pcr0: EVIDENCE_PCRS[0], pcr1: EVIDENCE_PCRS[1], pcr2: EVIDENCE_PCRS[2] });
 const OTHER_PCR2 = JSON.stringify({ pcr0: EVIDENCE_PCRS[0], pcr1: EVIDENCE_PCRS[1], pcr2: EVIDENCE_PCRS[0] });
 
+let served: ServedPage;
 let ui: UiServer;
-let webBuild: string;
 let browser: Browser;
 let context: BrowserContext;
 let files: string;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  webBuild = mkdtempSync(join(tmpdir(), 'ev-canary-web-'));
-  await build({
-    configFile: join(PROJECT, 'src/web/vite.config.ts'),
-    logLevel: 'error',
-    build: { outDir: webBuild, emptyOutDir: true },
-  });
-  ui = await startUiServer({ port: 0, root: webBuild });
+  served = await servePage('ev-canary-web-');
+  ui = served.ui;
   browser = await launchBrowser();
   context = await browser.newContext();
   files = mkdtempSync(join(tmpdir(), 'ev-canary-page-files-'));
@@ -50,8 +42,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   await browser?.close();
-  await ui?.close();
-  for (const d of [webBuild, files]) if (d) rmSync(d, { recursive: true, force: true });
+  await served?.close();
+  if (files) rmSync(files, { recursive: true, force: true });
 });
 
 async function openPage(): Promise<Page> {

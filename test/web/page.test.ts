@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/cli/commands/demo.js';
-import { startUiServer, type UiServer } from '../../src/cli/commands/ui.js';
+import type { UiServer } from '../../src/cli/commands/ui.js';
 import { run as runVerify } from '../../src/cli/commands/verify.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { detectDocumentInput, isEnclaveVerifyError } from '../../src/index.js';
 import { launchBrowser } from '../support/browser.js';
+import { type ServedPage, servePage } from '../support/web-page.js';
 
 const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
 const VECTORS = fileURLToPath(new URL('../../vectors/real/', import.meta.url));
@@ -37,22 +37,16 @@ function entry(name: string): ManifestEntry {
 }
 const vector = (rel: string) => join(VECTORS, rel);
 
+let served: ServedPage;
 let ui: UiServer;
-/** One build folder per run: parallel runs (other checkouts, watch mode) must not empty ours. */
-let webBuild: string;
 let browser: Browser;
 let context: BrowserContext;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  webBuild = mkdtempSync(join(tmpdir(), 'ev-web-build-'));
-  await build({
-    configFile: join(PROJECT, 'src/web/vite.config.ts'),
-    logLevel: 'error',
-    build: { outDir: webBuild, emptyOutDir: true },
-  });
-  ui = await startUiServer({ port: 0, root: webBuild });
+  served = await servePage('ev-web-build-');
+  ui = served.ui;
   browser = await launchBrowser();
   context = await browser.newContext({
     viewport: { width: 1280, height: 900 },
@@ -64,8 +58,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   await browser?.close();
-  await ui?.close();
-  if (webBuild) rmSync(webBuild, { recursive: true, force: true });
+  await served?.close();
 });
 
 async function openPage(viewport?: { width: number; height: number }): Promise<Page> {
