@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Writes vectors/attestation/: one forged attestation document per rule of SPEC 1.1-1.4, signed
+// Writes vectors/attestation/: one forged attestation document per rule of SPEC 1.1-1.5, signed
 // by a synthetic Nitro-shaped test PKI (names say TEST / NOT AWS), plus the trusted test root and
 // cases.json (how to verify each file and the outcome expected). The catalogue itself lives in
 // src/forge/cases.ts; this script only serialises it. Keys are random: re-running rewrites every
@@ -21,9 +21,10 @@ for (const c of set.cases) writeFileSync(join(out, `${c.id}.cbor`), c.bytes);
 const cases = {
   format: 'enclave-verify/attestation-cases@1',
   description:
-    'Synthetic AWS Nitro attestation documents, one per rule of SPEC 1.1-1.4. Verify each "file" trusting ONLY "root" ' +
+    'Synthetic AWS Nitro attestation documents (enclave and NitroTPM), one per rule of SPEC 1.1-1.5. Verify each "file" trusting ONLY "root" ' +
     '(a test root, not AWS), at options.at ("document" = the document timestamp, else an ISO 8601 instant), with the ' +
-    'optional expectations in options (hex bytes; expectedPcrs maps an index to allowed hex values). "expect" is "ok" ' +
+    'optional expectations in options (hex bytes; expectedPcrs maps an index to allowed hex values; documentKind ' +
+    'requires "enclave" or "nitrotpm"). "expect" is "ok" ' +
     'or the enclave-verify error code; "class" is its coarse family (input, trust, policy) for other implementations.',
   generator: 'scripts/gen-test-pki.mjs (catalogue: src/forge/cases.ts)',
   issuedAt: set.issuedAt.toISOString(),

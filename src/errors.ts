@@ -36,6 +36,12 @@ export const ERROR_CODES = {
   ERR_CERT_EXPIRED: 'trust',
   ERR_SIGNATURE_INVALID: 'trust',
   ERR_ROOT_PIN_MISMATCH: 'trust',
+  // revocation (checkRevocation)
+  ERR_CERT_REVOKED: 'trust',
+  ERR_REVOCATION_UNAVAILABLE: 'trust',
+  ERR_CRL_INVALID: 'trust',
+  ERR_CRL_SIGNATURE: 'trust',
+  ERR_CRL_OUTDATED: 'trust',
   // policy
   ERR_DEBUG_MODE: 'policy',
   ERR_PCR_MISMATCH: 'policy',
@@ -45,6 +51,7 @@ export const ERROR_CODES = {
   ERR_STALE: 'policy',
   ERR_FUTURE: 'policy',
   ERR_TLS_BINDING: 'policy',
+  ERR_KIND_MISMATCH: 'policy',
   // enclave image files
   ERR_EIF_MAGIC: 'image',
   ERR_EIF_VERSION: 'image',
@@ -92,7 +99,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
  * @example
  * ```ts
  * try {
- *   await verifyAttestation(bytes, { nonce });
+ *   await verifyAttestation(bytes, { nonce, expectedPcrs });
  * } catch (e) {
  *   if (e instanceof EnclaveVerifyError && e.code === 'ERR_NONCE_MISMATCH') retry();
  *   else throw e;

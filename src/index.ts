@@ -7,6 +7,8 @@
 export * from './errors.js';
 export { toHex, fromHex, toBase64, fromBase64, bytesEqual, concatBytes } from './util/bytes.js';
 export { sha256, sha384 } from './util/digest.js';
+export { parseInstant } from './util/instant.js';
+export { printable, terminalSafe } from './util/terminal-text.js';
 
 // parse, trust, policy, verify (issue 2); the test-PKI forge is its own entry, enclave-verify/forge
 export { type AttestationDocument, decodeAttestation } from './parse/document.js';
@@ -24,11 +26,26 @@ export {
   verifyAttestation,
 } from './verify.js';
 export { ChainCache } from './trust/cache.js';
+// revocation (issue 16): statuses, distribution points, the transport type a caller may supply.
+// The CRL reader and downloader stay out of this entry's static graph (verify.ts loads them on
+// demand), so bundles that never check revocation (the web page) do not carry them.
+export { type CrlDistributionPoints, crlDistributionPoints } from './trust/crl-distribution-points.js';
+export type { CrlRequest, CrlTransport } from './trust/crl-fetch.js';
+export { type CachedCrl, CrlCache, type CrlStore } from './trust/crl-cache.js';
+export type { ParsedCrl, RevokedEntry } from './trust/crl.js';
+export {
+  type CertificateRevocation,
+  type CrlUsed,
+  describeRevocation,
+  type RevocationOptions,
+  type RevocationStatus,
+} from './trust/revocation-status.js';
 export { AWS_NITRO_ROOT_G1_PEM, AWS_NITRO_ROOT_G1_SHA256 } from './trust/aws-root.js';
 export { pemToDer, type TrustedRootInput } from './trust/roots.js';
 export {
   type ExpectedPcrs,
   type ExpectedPcrsInput,
+  looksLikePcrKey,
   mergeExpectedPcrs,
   normalizeExpectedPcrs,
   type ParseExpectedPcrsOptions,
@@ -36,6 +53,8 @@ export {
   type PcrValueInput,
 } from './policy/expected-pcrs.js';
 export { isDebugDocument } from './policy/checks.js';
+// NitroTPM documents (issue 16): the document kind and its PCR field
+export { type AttestationKind, PCR_FIELD } from './parse/payload.js';
 export {
   type CertificateJson,
   type DocumentJson,

@@ -17,14 +17,22 @@ if (source.format !== 'enclave-verify/attestation-cases@1') {
 }
 const CLASSES = { input: 'input', trust: 'trust', policy: 'policy' };
 
-/** PCR index -> hex of a well-formed document, decoded independently of this project's parser. */
-function pcrsOf(file) {
+/**
+ * PCR index -> hex and the document kind (`nitrotpm` when the PCRs are under `nitrotpm_pcrs`,
+ * SPEC 1.5) of a well-formed document, decoded independently of this project's parser.
+ */
+function factsOf(file) {
   let envelope = decode(readFileSync(new URL(`attestation/${file}`, vectors)));
   if (envelope?.tag === 18) envelope = envelope.value;
   const payload = decode(envelope[2]);
-  return Object.fromEntries(
-    Object.entries(payload.pcrs).map(([i, v]) => [String(i), Buffer.from(v).toString('hex')]),
+  const tpm = payload.nitrotpm_pcrs !== undefined;
+  const pcrs = Object.fromEntries(
+    Object.entries(tpm ? payload.nitrotpm_pcrs : payload.pcrs).map(([i, v]) => [
+      String(i),
+      Buffer.from(v).toString('hex'),
+    ]),
   );
+  return { pcrs, documentKind: tpm ? 'nitrotpm' : 'enclave' };
 }
 const cases = source.cases.map((c) => {
   const options = { trustedRoots: [source.root], ...c.options };
@@ -33,7 +41,7 @@ const cases = source.cases.map((c) => {
   if (options.at === 'document' && c.class === 'input') options.at = source.issuedAt;
   const expect =
     c.expect === 'ok'
-      ? { result: 'accept', pcrs: pcrsOf(c.file) }
+      ? { result: 'accept', ...factsOf(c.file) }
       : { result: 'reject', code: c.expect, class: CLASSES[c.class] ?? c.class };
   return {
     id: `attestation/forge/${c.id}`,
@@ -49,7 +57,7 @@ writeFileSync(
   `${JSON.stringify(
     {
       format: 'enclave-verify-vectors/1',
-      description: `Synthetic attestation documents, one per rule of SPEC 1.1-1.4, trusting only the test root (not AWS). Translated from ${source.generator} by scripts/vectors/attestation.mjs.`,
+      description: `Synthetic attestation documents, one per rule of SPEC 1.1-1.5, trusting only the test root (not AWS). Translated from ${source.generator} by scripts/vectors/attestation.mjs.`,
       base: 'attestation/',
       cases,
     },

@@ -2,10 +2,11 @@
 // Writes vectors/real/cases.json: cases over the real documents, EIFs and expected-PCR files in
 // vectors/real (copied from the workplace's shared vectors with their provenance by
 // scripts/vectors/copy-shared.mjs), referenced by relative path. Facts (PCRs, times, nonces,
-// expected failures) come from the manifests that ship with that data.
+// expected failures) come from the manifests that ship with that data. It also writes
+// vectors/real/tampered/: copies of the NitroTPM documents with one byte changed each.
 //
 //   node scripts/vectors/real.mjs
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const project = new URL('../../', import.meta.url);
 const real = new URL('vectors/real/', project);
@@ -82,6 +83,113 @@ for (const doc of json('nitro/manifest.json')) {
       input: { file },
       options: { at: when, expectedPcrs: { 0: [doc.pcr1, doc.pcr0] } },
       expect: { result: 'accept', pcrs },
+    });
+  }
+}
+
+// NitroTPM documents (SPEC 1.5): EC2 instances' attestations, PCRs under nitrotpm_pcrs. Each
+// verifies at its own time with every measured PCR expected (all 24 values reported exactly);
+// the rules that differ from enclaves and tampered copies are refused with their exact codes.
+const isReset = (hex) => /^(00)+$/.test(hex) || /^(ff)+$/.test(hex);
+const tpmDocs = json('nitrotpm/manifest.json');
+mkdirSync(new URL('tampered/', real), { recursive: true });
+for (const [n, doc] of tpmDocs.entries()) {
+  const id = `attestation/real/nitrotpm/${doc.name}`;
+  const file = `nitrotpm/${doc.file}`;
+  const measured = Object.fromEntries(Object.entries(doc.nitrotpm_pcrs).filter(([, v]) => !isReset(v)));
+  const unmeasured = Object.keys(doc.nitrotpm_pcrs).find((i) => /^(00)+$/.test(doc.nitrotpm_pcrs[i]));
+  const other = tpmDocs[(n + 1) % tpmDocs.length];
+  const common = { kind: 'attestation', input: { file } };
+  cases.push({
+    ...common,
+    id: `${id}/valid`,
+    description: `${doc.name} (NitroTPM, ${doc.module_id}) verifies at its own timestamp with its nonce, public key and all ${Object.keys(measured).length} measured PCRs expected; all 24 PCRs exact`,
+    options: {
+      at: 'document',
+      expectedPcrs: measured,
+      nonce: doc.nonce,
+      publicKey: doc.public_key,
+      documentKind: 'nitrotpm',
+    },
+    expect: { result: 'accept', pcrs: doc.nitrotpm_pcrs, documentKind: 'nitrotpm' },
+  });
+  cases.push({
+    ...common,
+    id: `${id}/enclave-required`,
+    description: `${doc.name} is refused where an enclave document is required`,
+    options: { at: 'document', expectedPcrs: { 4: doc.nitrotpm_pcrs[4] }, documentKind: 'enclave' },
+    expect: { result: 'reject', code: 'ERR_KIND_MISMATCH', class: 'policy' },
+  });
+  cases.push({
+    ...common,
+    id: `${id}/expected-unmeasured-pcr`,
+    description: `${doc.name}: PCR${unmeasured} is all zero (nothing measured), so an expectation of that very value is a mismatch`,
+    options: {
+      at: 'document',
+      expectedPcrs: { 4: doc.nitrotpm_pcrs[4], [unmeasured]: doc.nitrotpm_pcrs[unmeasured] },
+    },
+    expect: { result: 'reject', code: 'ERR_PCR_MISMATCH', class: 'policy' },
+  });
+  cases.push({
+    ...common,
+    id: `${id}/pcr1-of-another-instance`,
+    description: `${doc.name} with PCR1 expected to be ${other.name}'s (another instance's firmware data) is refused`,
+    options: { at: 'document', expectedPcrs: { 1: other.nitrotpm_pcrs[1] } },
+    expect: { result: 'reject', code: 'ERR_PCR_MISMATCH', class: 'policy' },
+  });
+  cases.push({
+    ...common,
+    id: `${id}/expired-later`,
+    description: `${doc.name} at ${LATER}: its short-lived certificates have expired`,
+    options: { at: LATER, expectedPcrs: { 4: doc.nitrotpm_pcrs[4] } },
+    expect: { result: 'reject', code: 'ERR_CERT_EXPIRED', class: 'trust' },
+  });
+  // Tampered copies, written next to the cases (vectors/real/tampered/), each one byte changed.
+  const bytes = readFileSync(new URL(file, real));
+  // The first occurrence: the payload's field (module_id appears again in the leaf's subject).
+  const at = (needle) => {
+    const i = bytes.indexOf(needle);
+    if (i < 0) throw new Error(`${doc.name}: ${needle} not found`);
+    return i;
+  };
+  const tampered = [
+    [
+      'pcr4-flipped',
+      at(Buffer.from(doc.nitrotpm_pcrs[4], 'hex')),
+      'one bit of PCR4 flipped: the signature no longer verifies',
+      'ERR_SIGNATURE_INVALID',
+      'trust',
+    ],
+    [
+      'module-id-changed',
+      at(Buffer.from(doc.module_id)) + 2,
+      'one character of module_id changed: the signature no longer verifies',
+      'ERR_SIGNATURE_INVALID',
+      'trust',
+    ],
+    [
+      'pcr-map-renamed',
+      at(Buffer.from('nitrotpm_pcrs')) + 12,
+      'the key nitrotpm_pcrs renamed to nitrotpm_pcrr: the document has no PCR map',
+      'ERR_DOCUMENT_INVALID',
+      'input',
+    ],
+  ];
+  for (const [name, offset, what, code, cls] of tampered) {
+    const copy = Buffer.from(bytes);
+    copy[offset] = name === 'pcr-map-renamed' ? 'r'.charCodeAt(0) : copy[offset] ^ 0x01;
+    const out = `tampered/${doc.name}_${name}.cbor`;
+    writeFileSync(new URL(out, real), copy);
+    cases.push({
+      kind: 'attestation',
+      id: `${id}/tampered-${name}`,
+      description: `${doc.name} with ${what}`,
+      input: { file: out },
+      options: {
+        at: doc.timestamp_utc.replace(/\.(\d{3})\d*\+00:00$/, '.$1Z'),
+        expectedPcrs: { 4: doc.nitrotpm_pcrs[4] },
+      },
+      expect: { result: 'reject', code, class: cls },
     });
   }
 }

@@ -8,6 +8,8 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { EnclaveVerifyError } from '../errors.js';
 import { pemCertificateToDer } from '../measure/certificate.js';
 import { loadTrustedRoots } from '../trust/roots.js';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT } from '../util/duration.js';
+import { parseInstant } from '../util/instant.js';
 
 /**
  * The `ERR_USAGE` error of `enclave-verify <command>`, pointing at its help.
@@ -71,7 +73,8 @@ export type DurationUnit = keyof typeof DURATION_UNITS;
 
 /**
  * Milliseconds of a duration like `500ms`, `30s` or `5m` (a bare number is seconds), in one of
- * `units`; anything else is the error `usage` builds, naming `flag` and `examples`.
+ * `units`, at most 2^31-1 ms (about 24.8 days: the longest delay `setTimeout` keeps, the one bound
+ * of every duration flag); anything else is the error `usage` builds, naming `flag` and `examples`.
  *
  * @example
  * ```ts
@@ -87,7 +90,35 @@ export function parseDurationFlag(
 ): number {
   const m = new RegExp(`^(\\d+(?:\\.\\d+)?)(${units.join('|')})?$`).exec(text.trim());
   if (!m) throw usage(`${flag} '${text}' is not a duration like ${examples}`);
-  return Math.round(Number(m[1]) * DURATION_UNITS[(m[2] ?? 's') as DurationUnit]);
+  const ms = Math.round(Number(m[1]) * DURATION_UNITS[(m[2] ?? 's') as DurationUnit]);
+  if (ms > MAX_DURATION_MS)
+    throw usage(`${flag} '${text}' is longer than the longest duration, ${MAX_DURATION_TEXT}`);
+  return ms;
+}
+
+/**
+ * A verification-time flag: `now` or absent (undefined: the current time), `document` (the
+ * document's own timestamp), or an ISO 8601 time that says its zone (`Z` or an offset), read by
+ * the same `parseInstant` as the web page, so a time never depends on the machine's TZ.
+ * Anything else is the error `usage` builds.
+ *
+ * @example
+ * ```ts
+ * parseAtFlag('2025-12-23T18:20:16+01:00', '--at', usage); // Date 2025-12-23T17:20:16.000Z
+ * ```
+ */
+export function parseAtFlag(
+  text: string | undefined,
+  flag: string,
+  usage: (message: string) => Error,
+): Date | 'document' | undefined {
+  if (text === undefined || text === 'now') return undefined;
+  if (text === 'document') return 'document';
+  try {
+    return parseInstant(text, flag);
+  } catch (e) {
+    throw usage(`${(e as Error).message}; or give 'now' or 'document'`);
+  }
 }
 
 /**

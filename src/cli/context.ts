@@ -2,8 +2,8 @@
  * What a CLI command may touch: its arguments and streams. Commands receive this instead of
  * reaching for `process` so tests can run them in-process and capture their output.
  */
-import { printable } from '../deployment/response.js';
 import { EnclaveVerifyError } from '../errors.js';
+import { printable, terminalSafe } from '../util/terminal-text.js';
 
 /** Streams and environment of one CLI invocation. */
 export interface CliContext {
@@ -75,4 +75,59 @@ export function reportError(ctx: CliContext, error: unknown, json: boolean): num
     ctx.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
   }
   return exitCodeFor(e);
+}
+
+type OutputStream = CliContext['stdout'];
+
+/** Wrapped stream -> the stream it writes to, for the few writers that draw on a TTY themselves. */
+const UNDERLYING = new WeakMap<OutputStream, OutputStream>();
+
+function neutralising(stream: OutputStream): OutputStream {
+  if (UNDERLYING.has(stream)) return stream;
+  const clean = (chunk: unknown): unknown => (typeof chunk === 'string' ? terminalSafe(chunk) : chunk);
+  const wrapped = new Proxy(stream, {
+    get(target, prop) {
+      if (prop === 'write')
+        return (chunk: unknown, ...rest: unknown[]) =>
+          (target.write as (...a: unknown[]) => boolean)(clean(chunk), ...rest);
+      if (prop === 'end')
+        return (chunk?: unknown, ...rest: unknown[]) =>
+          (target.end as (...a: unknown[]) => unknown)(
+            typeof chunk === 'function' ? chunk : clean(chunk),
+            ...rest,
+          );
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  UNDERLYING.set(wrapped, stream);
+  return wrapped;
+}
+
+/**
+ * The same context with stdout and stderr passing every text chunk through `terminalSafe`, so no
+ * command (today's or one added later) can put a control character from a document, an endpoint,
+ * an archive or a file name on the user's terminal, whatever its renderer forgot. Line feeds are
+ * kept; JSON keeps its values (DEL and C1 become `\u00XX` escapes). Binary chunks pass unchanged.
+ *
+ * @example
+ * ```ts
+ * const code = await command.run(argv, neutralisingContext(ctx));
+ * ```
+ */
+export function neutralisingContext(ctx: CliContext): CliContext {
+  return { ...ctx, stdout: neutralising(ctx.stdout), stderr: neutralising(ctx.stderr) };
+}
+
+/**
+ * The stream under a neutralised one, for the progress bar only: it draws with `\r` and
+ * `ESC [2K` on a TTY, and writes nothing that came from an input.
+ *
+ * @example
+ * ```ts
+ * const bar = progressBar(unneutralised(ctx.stderr), 'measuring');
+ * ```
+ */
+export function unneutralised(stream: OutputStream): OutputStream {
+  return UNDERLYING.get(stream) ?? stream;
 }

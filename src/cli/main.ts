@@ -2,8 +2,10 @@
  * Entry point of the `enclave-verify` command: dispatches to one module per sub-command,
  * loaded on demand so that `verify` never pays for the rebuild or web code.
  */
+
+import { printable } from '../util/terminal-text.js';
 import type { CliContext, Command } from './context.js';
-import { EXIT, reportError } from './context.js';
+import { EXIT, neutralisingContext, reportError } from './context.js';
 
 /**
  * Sub-commands, a loader for their module under `./commands/`, and a one-line summary for
@@ -74,7 +76,9 @@ function usage(): string {
  * const code = await main(['verify', 'doc.cbor', '--at', 'document'], nodeContext());
  * ```
  */
-export async function main(argv: string[], ctx: CliContext): Promise<number> {
+export async function main(argv: string[], context: CliContext): Promise<number> {
+  // Every byte of text any command prints goes through one neutralising function.
+  const ctx = neutralisingContext(context);
   // `enclave-verify help verify` is `enclave-verify verify --help`.
   if (argv[0] === 'help' && argv[1] !== undefined && Object.hasOwn(COMMANDS, argv[1])) {
     return main([argv[1], '--help'], ctx);
@@ -90,7 +94,7 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
   }
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {
-    ctx.stderr.write(`enclave-verify: unknown command '${name}'\n\n${usage()}`);
+    ctx.stderr.write(`enclave-verify: unknown command '${printable(name)}'\n\n${usage()}`);
     return EXIT.USAGE;
   }
   try {

@@ -5,6 +5,7 @@
  */
 import { EnclaveVerifyError } from '../errors.js';
 import { decodeUtf8, fromBase64 } from '../util/bytes.js';
+import { printable } from '../util/terminal-text.js';
 import type { AttestationResponse } from './transport.js';
 
 /** The useful parts of a successful endpoint response. */
@@ -20,23 +21,8 @@ export interface EndpointAnswer {
 /** Longest part of a server-provided text we repeat in an error message. */
 const MAX_ECHO = 300;
 
-/**
- * Replace control characters (terminal escapes included) by spaces, so server-provided text
- * cannot rewrite the user's terminal.
- *
- * @example
- * ```ts
- * printable('ok\u001b[2Jx'); // 'ok [2Jx'
- * ```
- */
-export function printable(text: string): string {
-  let out = '';
-  for (const ch of text) {
-    const c = ch.codePointAt(0) ?? 0;
-    out += c < 0x20 || c === 0x7f || (c >= 0x80 && c < 0xa0) ? ' ' : ch;
-  }
-  return out;
-}
+// Kept here too: reports and commands have long imported it from this module.
+export { printable };
 
 function clip(text: string): string {
   const oneLine = printable(text).replace(/ {2,}/g, ' ').trim();

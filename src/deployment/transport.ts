@@ -82,7 +82,10 @@ export function tooLarge(url: string, maxBytes: number): EnclaveVerifyError {
  *
  * @example
  * ```ts
- * const result = await verifyDeployment('https://enclave.example', { transport: fetchTransport() });
+ * const result = await verifyDeployment('https://enclave.example', {
+ *   transport: fetchTransport(),
+ *   expectedPcrs: parseExpectedPcrs(pcrsText),
+ * });
  * ```
  */
 export function fetchTransport(

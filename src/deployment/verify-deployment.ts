@@ -1,11 +1,13 @@
 /**
  * Verify a running enclave through its attestation endpoint (SPEC 3.2), in any runtime with
  * fetch: fresh nonce -> POST -> document -> `verifyAttestation` at the current time with the nonce
- * required and the timestamp fresh -> TLS binding -> manifest (display only).
+ * required, the timestamp fresh and the kind `enclave` -> TLS binding -> manifest (display only).
  */
 import { EnclaveVerifyError, isEnclaveVerifyError } from '../errors.js';
+import { normalizeExpectedPcrs } from '../policy/expected-pcrs.js';
 import { toBase64, toHex, utf8 } from '../util/bytes.js';
 import { sha256 } from '../util/digest.js';
+import { checkDurationMs } from '../util/duration.js';
 import {
   checkAttestation,
   type VerificationReport,
@@ -24,10 +26,13 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** Options of {@link verifyDeployment} and {@link probeDeployment}. */
 export interface VerifyDeploymentOptions
-  extends Pick<VerifyOptions, 'trustedRoots' | 'expectedPcrs' | 'allowDebug' | 'clockSkewMs' | 'cache'> {
+  extends Pick<
+    VerifyOptions,
+    'trustedRoots' | 'expectedPcrs' | 'allowDebug' | 'clockSkewMs' | 'cache' | 'checkRevocation'
+  > {
   /** Largest accepted age of the document's timestamp; default 5 minutes. */
   maxAgeMs?: number;
-  /** Whole-request timeout in ms (connect, send, receive the body); default 30 s. */
+  /** Whole-request timeout in ms (connect, send, receive the body); default 30 s, at most 2^31-1. */
   timeoutMs?: number;
   /** How to send the request; default {@link fetchTransport} (no TLS certificate visible). */
   transport?: DeploymentTransport;
@@ -121,14 +126,16 @@ export async function probeDeployment(
 ): Promise<DeploymentProbe> {
   const url = attestationUrl(input);
   const endpoint = url.toString();
-  const maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!(timeoutMs > 0) || !(maxAgeMs > 0)) {
-    throw new EnclaveVerifyError(
-      'ERR_USAGE',
-      'timeoutMs and maxAgeMs must be positive numbers of milliseconds',
-    );
-  }
+  // Bounded: a timeout past 2^31-1 ms would fire at once (setTimeout overflows).
+  const maxAgeMs = checkDurationMs('maxAgeMs', options.maxAgeMs ?? DEFAULT_MAX_AGE_MS, {
+    positive: true,
+    timer: false,
+  });
+  const timeoutMs = checkDurationMs('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS, { positive: true });
+  if (options.clockSkewMs !== undefined)
+    checkDurationMs('clockSkewMs', options.clockSkewMs, { timer: false });
+  // Unusable expectations (an empty set, a misspelled PCR key) are refused before any request.
+  if (options.expectedPcrs !== undefined) normalizeExpectedPcrs(options.expectedPcrs);
   const transport = options.transport ?? fetchTransport();
   const now = options.now ?? (() => new Date());
   // A fresh CSPRNG nonce per probe: a replayed document cannot carry it.
@@ -195,11 +202,15 @@ export async function probeDeployment(
       allowDebug: options.allowDebug,
       clockSkewMs: options.clockSkewMs,
       cache: options.cache,
+      checkRevocation: options.checkRevocation,
       // Without an injected clock, check at the moment the answer arrived and say "now";
       // a test clock is passed through and reported as a given time.
       currentDate: options.now ? now() : undefined,
       nonce,
       maxAgeMs,
+      // This protocol is served by enclaves (Caution's bootproofd): a NitroTPM document from the
+      // host would attest the parent instance's boot chain, not the enclave the TLS is bound to.
+      kind: 'enclave',
     });
     probe.verification = verification;
     if (!verification.ok)

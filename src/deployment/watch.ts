@@ -2,11 +2,12 @@
  * Re-verify a deployment on a schedule. Probes run strictly one after another: the next one is
  * scheduled only when the previous has finished, so a slow endpoint never piles up requests.
  */
+import { checkDurationMs } from '../util/duration.js';
 import { type DeploymentProbe, probeDeployment, type VerifyDeploymentOptions } from './verify-deployment.js';
 
 /** Options of {@link watchDeployment}. */
 export interface WatchOptions {
-  /** Time between the starts of two probes; a probe slower than this delays the next one. */
+  /** Time between the starts of two probes, in ms (above 0, at most 2^31-1); a probe slower than this delays the next one. */
   intervalMs: number;
   /** Stop after this many probes (default: until `signal` aborts). */
   count?: number;
@@ -46,6 +47,9 @@ export async function* watchDeployment(
   options: VerifyDeploymentOptions,
   watch: WatchOptions,
 ): AsyncGenerator<DeploymentProbe, void, undefined> {
+  // Checked before the first probe: past 2^31-1 ms setTimeout fires at once (probes back to back),
+  // and 0 would hammer the enclave.
+  checkDurationMs('intervalMs', watch.intervalMs, { positive: true });
   const sleep = watch.sleep ?? abortableSleep;
   for (let n = 0; watch.count === undefined || n < watch.count; n++) {
     if (watch.signal?.aborted) return;

@@ -9,6 +9,11 @@ import type { TestPki } from './pki.js';
 
 /** Payload fields; everything has a realistic default. */
 export interface AttestationFields {
+  /**
+   * `enclave` (default: PCRs under `pcrs`) or `nitrotpm` (PCRs under `nitrotpm_pcrs`, default
+   * {@link testTpmPcrs}, module id `i-...-tpm0000000000000000`, as an EC2 instance's NitroTPM).
+   */
+  kind?: 'enclave' | 'nitrotpm';
   moduleId?: string;
   digest?: string;
   /** Default: the leaf's notBefore (the moment the PKI was created for). */
@@ -75,12 +80,36 @@ export function testPcrs(): Map<number, Uint8Array> {
 }
 
 /**
+ * Default PCRs of forged NitroTPM documents, shaped like real ones (SPEC 1.5): 24 PCRs of 48
+ * bytes; 0..10 measured (filled with `0x40 + index`), 11..16 and 23 zero, 17..22 all 0xff.
+ *
+ * @example
+ * ```ts
+ * testTpmPcrs().get(4); // 48 bytes of 0x44
+ * ```
+ */
+export function testTpmPcrs(): Map<number, Uint8Array> {
+  const pcrs = new Map<number, Uint8Array>();
+  for (let i = 0; i < 24; i++) {
+    const v = new Uint8Array(48);
+    if (i <= 10) v.fill(0x40 + i);
+    else if (i >= 17 && i <= 22) v.fill(0xff);
+    pcrs.set(i, v);
+  }
+  return pcrs;
+}
+
+/** Module id of forged NitroTPM documents: an instance id and the fixed `tpm` suffix. */
+const TPM_MODULE_ID = 'i-00000000000000000-tpm0000000000000000';
+
+/**
  * Sign an attestation document with the test PKI's leaf key and return its COSE_Sign1 bytes.
  *
  * @example
  * ```ts
  * const pki = await createTestPki();
  * const bytes = await issueAttestation(pki, { nonce: new Uint8Array(32) }, { tagged: true });
+ * const tpm = await issueAttestation(pki, { kind: 'nitrotpm' }); // nitrotpm_pcrs, 24 PCRs
  * ```
  */
 export async function issueAttestation(
@@ -88,7 +117,8 @@ export async function issueAttestation(
   fields: AttestationFields = {},
   knobs: AttestationKnobs = {},
 ): Promise<Uint8Array> {
-  const pcrsIn = fields.pcrs ?? defaultPcrs();
+  const tpm = fields.kind === 'nitrotpm';
+  const pcrsIn = fields.pcrs ?? (tpm ? testTpmPcrs() : defaultPcrs());
   const pcrEntries = (pcrsIn instanceof Map ? [...pcrsIn.entries()] : Object.entries(pcrsIn)).map(
     ([k, v]) => [Number(k), typeof v === 'string' ? fromHex(v) : v] as [Encodable, Encodable],
   );
@@ -96,10 +126,10 @@ export async function issueAttestation(
   const optional = (v: Uint8Array | undefined): Encodable | undefined =>
     v !== undefined ? v : knobs.nullOptionals === false ? undefined : null;
   let entries: Array<[Encodable, Encodable]> = [
-    ['module_id', fields.moduleId ?? pki.moduleId],
+    ['module_id', fields.moduleId ?? (tpm ? TPM_MODULE_ID : pki.moduleId)],
     ['digest', fields.digest ?? 'SHA384'],
     ['timestamp', typeof ts === 'number' ? ts : ts.getTime()],
-    ['pcrs', new CborEntries(pcrEntries)],
+    [tpm ? 'nitrotpm_pcrs' : 'pcrs', new CborEntries(pcrEntries)],
     ['certificate', fields.certificate ?? pki.leaf.der],
     ['cabundle', fields.cabundle ?? pki.cabundle],
   ];

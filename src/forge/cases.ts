@@ -7,7 +7,13 @@ import type { ErrorCode } from '../errors.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { CborEntries, CborIndefiniteArray, CborRaw, type Encodable } from '../util/cbor-encode.js';
 import type { VerifyOptions } from '../verify.js';
-import { type AttestationFields, type AttestationKnobs, issueAttestation, testPcrs } from './attestation.js';
+import {
+  type AttestationFields,
+  type AttestationKnobs,
+  issueAttestation,
+  testPcrs,
+  testTpmPcrs,
+} from './attestation.js';
 import { type CertificateKnobs, createTestPki, PKI_LEVELS, type PkiLevel, type TestPki } from './pki.js';
 
 /** How to verify a case, in JSON-friendly form (hex for bytes, ISO text for times). */
@@ -22,6 +28,8 @@ export interface CaseOptions {
   expectedPcrs?: Record<string, string[]>;
   allowDebug?: boolean;
   maxAgeMs?: number;
+  /** Require this kind of document (`VerifyOptions.kind`). */
+  documentKind?: 'enclave' | 'nitrotpm';
 }
 
 /** One case: a document, how to verify it, and the expected outcome. */
@@ -66,6 +74,7 @@ export function caseVerifyOptions(o: CaseOptions, rootPem: string): VerifyOption
   if (o.expectedPcrs) out.expectedPcrs = o.expectedPcrs;
   if (o.allowDebug) out.allowDebug = true;
   if (o.maxAgeMs !== undefined) out.maxAgeMs = o.maxAgeMs;
+  if (o.documentKind !== undefined) out.kind = o.documentKind;
   return out;
 }
 
@@ -133,6 +142,34 @@ export async function buildAttestationCases(
   // Valid shapes (SPEC 1.1, 1.2: accepted variants).
   const bytes32 = (b: number) => new Uint8Array(32).fill(b);
   await add('valid-untagged', 'valid', '1.1 untagged COSE_Sign1, as every real document', 'ok', doc());
+  // NitroTPM documents (SPEC 1.5): same envelope and chain, PCRs under nitrotpm_pcrs.
+  const tpm = (fields: AttestationFields = {}, knobs: AttestationKnobs = {}) =>
+    doc({ kind: 'nitrotpm', ...fields }, { indefinitePayload: true, ...knobs });
+  const tpmPcr = (i: number) => toHex(testTpmPcrs().get(i)!);
+  await add(
+    'valid-nitrotpm',
+    'valid',
+    '1.5 a NitroTPM document (nitrotpm_pcrs, 24 PCRs, indefinite payload map) verifies with its measured PCRs',
+    'ok',
+    tpm(),
+    { at: 'document', expectedPcrs: { 4: [tpmPcr(4)], 7: [tpmPcr(7)] } },
+  );
+  await add(
+    'valid-nitrotpm-kind-required',
+    'valid',
+    '1.5 a NitroTPM document passes when the nitrotpm kind is required',
+    'ok',
+    tpm(),
+    { at: 'document', expectedPcrs: { 4: [tpmPcr(4)] }, documentKind: 'nitrotpm' },
+  );
+  await add(
+    'valid-nitrotpm-no-debug-rule',
+    'valid',
+    '1.5 NitroTPM documents have no debug mode: all-zero PCR0..2 are not the enclave debug signal',
+    'ok',
+    tpm({ pcrs: new Map([...testTpmPcrs(), [0, new Uint8Array(48)], [1, new Uint8Array(48)]]) }),
+    { at: 'document', expectedPcrs: { 4: [tpmPcr(4)] } },
+  );
   await add(
     'valid-tagged',
     'valid',
@@ -146,6 +183,13 @@ export async function buildAttestationCases(
     '1.2 indefinite-length payload map accepted',
     'ok',
     doc({}, { indefinitePayload: true }),
+  );
+  await add(
+    'valid-public-key-empty',
+    'valid',
+    "1.2 a present 0-byte public_key is accepted (AWS's CDDL: 0..1024; real hardware sends one)",
+    'ok',
+    doc({ publicKey: new Uint8Array(0) }),
   );
   await add('valid-null-optionals', 'valid', '1.2 absent optionals encoded as null accepted', 'ok', doc());
   await add(
@@ -459,7 +503,28 @@ export async function buildAttestationCases(
   );
   await p('payload-timestamp-negative', 'timestamp must be an unsigned integer', setField('timestamp', -1));
   await p('payload-timestamp-huge', 'timestamp must fit a Date', setField('timestamp', 2n ** 63n));
-  await p('payload-pcrs-missing', 'pcrs is mandatory', dropField('pcrs'));
+  await p('payload-pcrs-missing', 'pcrs (or nitrotpm_pcrs, 1.5) is mandatory', dropField('pcrs'));
+  await add(
+    'payload-pcrs-and-nitrotpm-pcrs',
+    'payload',
+    '1.5 a document carries exactly one PCR map: pcrs and nitrotpm_pcrs together are refused',
+    'ERR_DOCUMENT_INVALID',
+    doc({}, { payloadEntries: (e) => [...e, ['nitrotpm_pcrs', new CborEntries([[4, new Uint8Array(48)]])]] }),
+  );
+  await add(
+    'payload-nitrotpm-pcrs-empty',
+    'payload',
+    '1.5 nitrotpm_pcrs follows the pcrs rules: 1..32 entries',
+    'ERR_DOCUMENT_INVALID',
+    doc({ kind: 'nitrotpm' }, { payloadEntries: setField('nitrotpm_pcrs', new Map()) }),
+  );
+  await add(
+    'payload-nitrotpm-pcr-size',
+    'payload',
+    '1.5 nitrotpm_pcrs values are 32, 48 or 64 bytes',
+    'ERR_DOCUMENT_INVALID',
+    doc({ kind: 'nitrotpm', pcrs: new Map([[4, new Uint8Array(20)]]) }),
+  );
   await p('payload-pcrs-empty', 'pcrs must have 1..32 entries', setField('pcrs', new Map()));
   await p(
     'payload-pcrs-33',
@@ -509,11 +574,6 @@ export async function buildAttestationCases(
     'payload-cabundle-entry-1025',
     'cabundle entries are 1..1024 bytes',
     setField('cabundle', [new Uint8Array(1025)]),
-  );
-  await p(
-    'payload-public-key-empty',
-    'public_key is 1..1024 bytes when present',
-    setField('public_key', new Uint8Array(0)),
   );
   await p(
     'payload-user-data-1025',
@@ -753,6 +813,38 @@ export async function buildAttestationCases(
     'ERR_PUBLIC_KEY_MISMATCH',
     doc({ publicKey: bytes32(3) }),
     { at: 'document', publicKey: toHex(bytes32(4)) },
+  );
+  await add(
+    'policy-nitrotpm-expected-zero-pcr',
+    'policy',
+    '1.5 a NitroTPM PCR still all zero (nothing measured) never satisfies an expectation, even of zero',
+    'ERR_PCR_MISMATCH',
+    doc({ kind: 'nitrotpm' }),
+    { at: 'document', expectedPcrs: { 4: [toHex(testTpmPcrs().get(4)!)], 12: ['00'.repeat(48)] } },
+  );
+  await add(
+    'policy-nitrotpm-expected-ff-pcr',
+    'policy',
+    '1.5 a NitroTPM PCR still all ff (dynamic-launch PCR never extended) never satisfies an expectation',
+    'ERR_PCR_MISMATCH',
+    doc({ kind: 'nitrotpm' }),
+    { at: 'document', expectedPcrs: { 17: ['ff'.repeat(48)] } },
+  );
+  await add(
+    'policy-kind-enclave-required',
+    'policy',
+    '1.5 a NitroTPM document is refused where an enclave document is required',
+    'ERR_KIND_MISMATCH',
+    doc({ kind: 'nitrotpm' }),
+    { at: 'document', expectedPcrs: { 4: [toHex(testTpmPcrs().get(4)!)] }, documentKind: 'enclave' },
+  );
+  await add(
+    'policy-kind-nitrotpm-required',
+    'policy',
+    '1.5 an enclave document is refused where a NitroTPM document is required',
+    'ERR_KIND_MISMATCH',
+    doc(),
+    { at: 'document', expectedPcrs: { 0: ['10'.repeat(48)] }, documentKind: 'nitrotpm' },
   );
   await add('policy-stale', 'policy', '1.4 documents older than maxAge are refused', 'ERR_STALE', doc(), {
     at: iso(t + 10 * 60_000),

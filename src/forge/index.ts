@@ -11,7 +11,13 @@ export {
   type Encodable,
   encodeCbor,
 } from '../util/cbor-encode.js';
-export { type AttestationFields, type AttestationKnobs, issueAttestation, testPcrs } from './attestation.js';
+export {
+  type AttestationFields,
+  type AttestationKnobs,
+  issueAttestation,
+  testPcrs,
+  testTpmPcrs,
+} from './attestation.js';
 export {
   type AttestationCase,
   type AttestationCaseSet,
@@ -19,6 +25,7 @@ export {
   type CaseOptions,
   caseVerifyOptions,
 } from './cases.js';
+export { issueTestCrl, type TestCrlOptions, type TestRevocation } from './crl.js';
 export {
   type CertificateKnobs,
   createTestPki,

@@ -37,6 +37,8 @@ export interface CertificateKnobs {
   curve?: 'P-256' | 'P-384' | 'P-521';
   /** Sign with a fresh unrelated key instead of the issuer's (bad signature). */
   wrongSigner?: boolean;
+  /** CRL Distribution Points URLs (AWS puts one on the regional and zonal CA certificates). */
+  crlDistributionPoints?: string[];
 }
 
 /** Options of {@link createTestPki}. */
@@ -132,7 +134,7 @@ async function generateKeys(curve: string): Promise<CryptoKeyPair> {
  * ```ts
  * const pki = await createTestPki({ at: new Date('2025-01-01T00:00:00Z') });
  * const doc = await issueAttestation(pki, { nonce });
- * await verifyAttestation(doc, { trustedRoots: [pki.rootPem], currentDate: 'document' });
+ * await verifyAttestation(doc, { trustedRoots: [pki.rootPem], currentDate: 'document', expectedPcrs: testPcrs() });
  * ```
  */
 export async function createTestPki(options: TestPkiOptions = {}): Promise<TestPki> {
@@ -164,6 +166,8 @@ export async function createTestPki(options: TestPkiOptions = {}): Promise<TestP
     const keyUsage = k.keyUsage === undefined ? d.keyUsage : k.keyUsage;
     // AWS marks keyUsage critical on CAs and not on the leaf.
     if (keyUsage !== null) extensions.push(new x509.KeyUsagesExtension(keyUsage, level !== 'leaf'));
+    if (k.crlDistributionPoints)
+      extensions.push(new x509.CRLDistributionPointsExtension(k.crlDistributionPoints));
     if (k.unknownCriticalExtension) {
       extensions.push(new x509.Extension('1.3.6.1.4.1.99999.1', true, new Uint8Array([0x05, 0x00])));
     }

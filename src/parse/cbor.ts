@@ -132,7 +132,9 @@ function keyId(k: CborKey): string | number | bigint {
   return typeof k === 'string' ? `s:${k}` : k;
 }
 
-const textDecoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the text. Stripping it would make the key "\uFEFFnonce"
+// act as "nonce" here while every other decoder (cbor-x) sees a different key.
+const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const BREAK = Symbol('break');
 
 function attestationMalformed(message: string, offset: number): EnclaveVerifyError {

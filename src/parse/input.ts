@@ -77,7 +77,7 @@ function fromJson(text: string): Uint8Array {
  * @example
  * ```ts
  * const bytes = decodeDocumentInput(await readFile('response.json'));
- * const result = await verifyAttestation(bytes, { nonce });
+ * const result = await verifyAttestation(bytes, { nonce, expectedPcrs: { 0: pcr0Hex } });
  * ```
  */
 export function decodeDocumentInput(input: Uint8Array): Uint8Array {

@@ -4,7 +4,7 @@
  * returning a {@link VerificationCheck}; the verifier throws on the first failure.
  */
 import type { ErrorCode } from '../errors.js';
-import type { AttestationDocument } from '../parse/payload.js';
+import type { AttestationDocument, AttestationKind } from '../parse/payload.js';
 import { bytesEqual, toHex } from '../util/bytes.js';
 import type { ExpectedPcrs } from './expected-pcrs.js';
 
@@ -17,6 +17,8 @@ export interface VerificationCheck {
   detail: string;
   /** Error code when `ok` is false. */
   code?: ErrorCode;
+  /** Not failed, but not fully done either (e.g. a CRL unavailable): reports show it, never as passed. */
+  incomplete?: boolean;
 }
 
 /** One row of the PCR table: the document's value next to the allowed ones. */
@@ -28,6 +30,12 @@ export interface PcrComparison {
   expected: string[];
   /** Whether `actual` is one of `expected`; undefined when nothing was expected. */
   match?: boolean;
+  /**
+   * NitroTPM documents only: the PCR still holds a reset value (all 0x00, or all 0xff for the
+   * dynamic-launch PCRs 17..22), so nothing was measured into it. An expectation naming such a
+   * PCR is a mismatch even when it lists that very value (see {@link comparePcrs}).
+   */
+  unmeasured?: true;
 }
 
 function pass(name: string, detail: string): VerificationCheck {
@@ -39,10 +47,12 @@ function fail(name: string, code: ErrorCode, detail: string): VerificationCheck 
 }
 
 const isZero = (b: Uint8Array | undefined): boolean => b?.every((x) => x === 0) === true;
+const isResetValue = (b: Uint8Array): boolean => b.every((x) => x === 0) || b.every((x) => x === 0xff);
 
 /**
  * True when the document comes from an enclave in debug mode (any of PCR0..2 all zeros, which is
- * how the NSM reports debug enclaves; Caution's verifier uses the same rule).
+ * how the NSM reports debug enclaves; Caution's verifier uses the same rule). NitroTPM documents
+ * have no debug mode (their PCR0..2 are firmware measurements), so this is false for them.
  *
  * @example
  * ```ts
@@ -50,7 +60,32 @@ const isZero = (b: Uint8Array | undefined): boolean => b?.every((x) => x === 0) 
  * ```
  */
 export function isDebugDocument(doc: AttestationDocument): boolean {
+  if (doc.kind !== 'enclave') return false;
   return [0, 1, 2].some((i) => isZero(doc.pcrs.get(i)));
+}
+
+/** Human name of a document kind, for reports. */
+export const KIND_TEXT: Readonly<Record<AttestationKind, string>> = {
+  enclave: 'Nitro Enclave (payload field pcrs)',
+  nitrotpm: 'EC2 instance NitroTPM (payload field nitrotpm_pcrs, TPM PCRs)',
+};
+
+/**
+ * Kind check: the document must be of the kind the caller requires (`verify --kind`; the
+ * deployment client always requires `enclave`, since only an enclave serves that protocol).
+ *
+ * @example
+ * ```ts
+ * checkKind(doc, 'enclave').ok; // false for a NitroTPM document
+ * ```
+ */
+export function checkKind(doc: AttestationDocument, required: AttestationKind): VerificationCheck {
+  if (doc.kind === required) return pass('kind', `${doc.kind}: ${KIND_TEXT[doc.kind]}, as required`);
+  return fail(
+    'kind',
+    'ERR_KIND_MISMATCH',
+    `the document is a ${doc.kind} document (${KIND_TEXT[doc.kind]}), but ${required === 'enclave' ? 'an' : 'a'} ${required} document was required: it attests ${doc.kind === 'nitrotpm' ? "an EC2 instance's boot chain, not an enclave" : 'an enclave, not an EC2 instance'}; check that you asked the right machine`,
+  );
 }
 
 /**
@@ -62,6 +97,14 @@ export function isDebugDocument(doc: AttestationDocument): boolean {
  * ```
  */
 export function checkDebugMode(doc: AttestationDocument, allowDebug: boolean): VerificationCheck {
+  if (doc.kind === 'nitrotpm') {
+    // The enclave rule would misfire here (TPM PCR0..2 are firmware measurements). What protects
+    // TPM documents instead is the unmeasured-PCR rule of comparePcrs.
+    return pass(
+      'debug',
+      'NitroTPM document: no debug mode exists (the PCR0..2 rule is for enclaves); an expected PCR still at its reset value (all 00 or all ff) is a mismatch',
+    );
+  }
   if (!isDebugDocument(doc)) return pass('debug', 'production enclave (PCR0..2 are not zero)');
   if (allowDebug)
     return pass('debug', 'DEBUG enclave (PCR0..2 zero) accepted because debug mode was allowed');
@@ -74,6 +117,12 @@ export function checkDebugMode(doc: AttestationDocument, allowDebug: boolean): V
 
 /**
  * Rows comparing every PCR of the document (and every expected index) with the expectation.
+ *
+ * For NitroTPM documents, a PCR still at its reset value (all 0x00; all 0xff for 17..22) records
+ * that nothing was measured, which every instance can show: an expectation naming it is a
+ * mismatch even when it lists that value, so an expectation can never pass on nothing. (Enclave
+ * documents have the debug rule on PCR0..2 instead, and their zero PCR3/4/8 are legitimate
+ * "no IAM role / unsigned" values that published PCR files list.)
  *
  * @example
  * ```ts
@@ -89,7 +138,10 @@ export function comparePcrs(doc: AttestationDocument, expected: ExpectedPcrs | u
       const allowed = expected?.get(index);
       const row: PcrComparison = { index, expected: allowed?.map(toHex) ?? [] };
       if (actual) row.actual = toHex(actual);
-      if (allowed) row.match = actual !== undefined && allowed.some((v) => bytesEqual(v, actual));
+      const unmeasured = doc.kind === 'nitrotpm' && actual !== undefined && isResetValue(actual);
+      if (unmeasured) row.unmeasured = true;
+      if (allowed)
+        row.match = actual !== undefined && !unmeasured && allowed.some((v) => bytesEqual(v, actual));
       return row;
     });
 }
@@ -99,21 +151,30 @@ export function comparePcrs(doc: AttestationDocument, expected: ExpectedPcrs | u
  *
  * @example
  * ```ts
- * checkPcrs(comparePcrs(doc, expected));
+ * checkPcrs(comparePcrs(doc, expected), doc.kind);
  * ```
  */
-export function checkPcrs(rows: readonly PcrComparison[]): VerificationCheck {
+export function checkPcrs(
+  rows: readonly PcrComparison[],
+  kind: AttestationKind = 'enclave',
+): VerificationCheck {
   const checked = rows.filter((r) => r.match !== undefined);
   const bad = checked.filter((r) => !r.match);
   if (bad.length === 0)
     return pass('pcrs', `PCR ${checked.map((r) => r.index).join(', ')} match the expected values`);
   const names = bad
-    .map((r) => (r.actual === undefined ? `PCR${r.index} (absent)` : `PCR${r.index}`))
+    .map((r) =>
+      r.actual === undefined
+        ? `PCR${r.index} (absent)`
+        : r.unmeasured
+          ? `PCR${r.index} (${/^0+$/.test(r.actual) ? 'all zero' : 'all ff'}: nothing measured, so it cannot confirm any expectation)`
+          : `PCR${r.index}`,
+    )
     .join(', ');
   return fail(
     'pcrs',
     'ERR_PCR_MISMATCH',
-    `${names} ${bad.length === 1 ? 'differs' : 'differ'} from the expected values: the enclave does not run the expected image (compare the PCR table; rebuild or update the expectation)`,
+    `${names} ${bad.length === 1 ? 'differs' : 'differ'} from the expected values: ${kind === 'nitrotpm' ? 'the instance did not boot the expected software (compare the PCR table with the values of the AMI build, e.g. from nitro-tpm-pcr-compute)' : 'the enclave does not run the expected image (compare the PCR table; rebuild or update the expectation)'}`,
   );
 }
 
@@ -144,9 +205,15 @@ export function checkField(
   );
 }
 
+/** Seconds for a message, with milliseconds when they matter (30 s, 30.001 s). */
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
 /**
- * Freshness: the document must not be from the future (beyond `clockSkewMs`) and, when `maxAgeMs`
- * is set, not older than that at `atMs`.
+ * Freshness: the document must not be dated after `atMs` by more than `clockSkewMs` and, when
+ * `maxAgeMs` is set, must be at most `maxAgeMs` old at `atMs` (bounds inclusive). The skew only
+ * excuses a document from the future; it never widens the age limit: `--max-age 30s` means 30 s.
  *
  * @example
  * ```ts
@@ -164,20 +231,22 @@ export function checkFreshness(
     return fail(
       'freshness',
       'ERR_FUTURE',
-      `the document is dated ${doc.timestamp.toISOString()}, ${Math.round(-age / 1000)} s after the verification time: check the clocks (allowed skew ${Math.round(clockSkewMs / 1000)} s)`,
+      `the document is dated ${doc.timestamp.toISOString()}, ${seconds(-age)} after the verification time: check the clocks (allowed skew ${seconds(clockSkewMs)})`,
     );
   }
-  if (maxAgeMs !== undefined && age > maxAgeMs + clockSkewMs) {
+  if (maxAgeMs !== undefined && age > maxAgeMs) {
     return fail(
       'freshness',
       'ERR_STALE',
-      `the document is ${Math.round(age / 1000)} s old, more than the allowed ${Math.round(maxAgeMs / 1000)} s: request a fresh one`,
+      `the document is ${seconds(age)} old, more than the allowed ${seconds(maxAgeMs)}: request a fresh one`,
     );
   }
   return pass(
     'freshness',
     maxAgeMs === undefined
       ? `dated ${doc.timestamp.toISOString()}, not in the future`
-      : `${Math.round(age / 1000)} s old, within ${Math.round(maxAgeMs / 1000)} s`,
+      : age < 0
+        ? `dated ${seconds(-age)} after the verification time, within the clock skew of ${seconds(clockSkewMs)}; at most ${seconds(maxAgeMs)} old allowed`
+        : `${seconds(age)} old, within ${seconds(maxAgeMs)}`,
   );
 }

@@ -37,6 +37,28 @@ export function pcrIndex(key: string | number): number | undefined {
   return Number.isInteger(n) && n >= 0 && n < 32 ? n : undefined;
 }
 
+/**
+ * True when `key` looks like it means a PCR: it mentions "pcr" in any case (`PCR 1`, `PCR_2`,
+ * `pcr-8`, `PCR32`) or starts with a digit (`32`, `1.0`, `001`). Readers skip keys that are not
+ * PCRs (`HashAlgorithm`, describe-eif's extras, a canary file's other members) but refuse those
+ * that look like one and do not parse, so a misspelled expectation is never silently dropped.
+ *
+ * @example
+ * ```ts
+ * looksLikePcrKey('PCR_2'); // true (and pcrIndex('PCR_2') is undefined: refused)
+ * looksLikePcrKey('HashAlgorithm'); // false (skipped)
+ * ```
+ */
+export function looksLikePcrKey(key: string): boolean {
+  return /pcr/i.test(key) || /^\s*[+-]?\d/.test(key);
+}
+
+function misspelledKey(key: string): EnclaveVerifyError {
+  return formatError(
+    `'${key.slice(0, 40)}' looks like a PCR key but names no PCR: write PCR0..PCR31 or 0..31 (no space, '_' or '-'); a misspelled expectation would leave that PCR unchecked`,
+  );
+}
+
 function pcrValue(v: PcrValueInput, index: number): Uint8Array {
   let bytes: Uint8Array;
   if (typeof v === 'string') {
@@ -61,7 +83,8 @@ function pcrValue(v: PcrValueInput, index: number): Uint8Array {
 
 /**
  * Normalise expected PCRs given as a Map or plain object of hex or bytes (single values or lists)
- * into {@link ExpectedPcrs}. Throws `ERR_EXPECTED_PCRS_FORMAT` for bad indexes or values.
+ * into {@link ExpectedPcrs}. Throws `ERR_EXPECTED_PCRS_FORMAT` for bad indexes or values, for a
+ * key that looks like a PCR but is none (`PCR 1`, `PCR_2`, `pcr-8`), and for an empty input.
  *
  * @example
  * ```ts
@@ -69,12 +92,26 @@ function pcrValue(v: PcrValueInput, index: number): Uint8Array {
  * ```
  */
 export function normalizeExpectedPcrs(input: ExpectedPcrsInput): ExpectedPcrs {
+  const out = normalizeEntries(input);
+  // An empty expectation would make the PCR check pass while comparing nothing.
+  if (out.size === 0) {
+    throw formatError(
+      'no expected PCR given: name at least one (e.g. { 0: "<96 hex digits>" }), or leave the expectation out and report that no PCR was checked',
+    );
+  }
+  return out;
+}
+
+function normalizeEntries(input: ExpectedPcrsInput): ExpectedPcrs {
   const entries: Iterable<[string | number, unknown]> =
     input instanceof Map ? input.entries() : Object.entries(input as Record<string, unknown>);
   const out: ExpectedPcrs = new Map();
   for (const [key, value] of entries) {
     const index = pcrIndex(key as string | number);
-    if (index === undefined) throw formatError(`'${String(key)}' is not a PCR index (0..31, or PCR0..PCR31)`);
+    if (index === undefined) {
+      if (typeof key === 'string' && looksLikePcrKey(key)) throw misspelledKey(key);
+      throw formatError(`'${String(key).slice(0, 40)}' is not a PCR index (0..31, or PCR0..PCR31)`);
+    }
     const list = Array.isArray(value) ? value : [value];
     if (list.length === 0) throw formatError(`no allowed value given for PCR${index}`);
     const values = out.get(index) ?? [];
@@ -159,24 +196,37 @@ function fromJson(text: string, options: ParseExpectedPcrsOptions): ExpectedPcrs
  * Caution's own PCR files: `caution verify`'s `.caution/trusted_hashes.json` (`{pcr0, pcr1, pcr2,
  * verified_at, tls?}`) and canaryctl's `{"pcr0","pcr1","pcr2"}` (extra members ignored, as
  * canaryctl does). Only the three PCR members are read, so the other members never count as
- * PCRs or as unknown keys.
+ * PCRs or as unknown keys; but another member that looks like a PCR (`pcr8`, `PCR_3`) is refused,
+ * since this format cannot carry it and skipping it would leave that PCR unchecked.
  */
 function fromCautionPcrFile(obj: Record<string, unknown>): ExpectedPcrs | undefined {
   if (!['pcr0', 'pcr1', 'pcr2'].every((k) => typeof obj[k] === 'string')) return undefined;
+  for (const k of Object.keys(obj)) {
+    if (!['pcr0', 'pcr1', 'pcr2'].includes(k) && looksLikePcrKey(k)) {
+      throw formatError(
+        `'${k.slice(0, 40)}' looks like a PCR key, but a Caution PCR file ({"pcr0","pcr1","pcr2"}) carries only PCR0..2; put other PCRs in another format (e.g. {"0": hex, "8": hex}) so none is left unchecked`,
+      );
+    }
+  }
   return normalizeExpectedPcrs({ 0: obj.pcr0 as string, 1: obj.pcr1 as string, 2: obj.pcr2 as string });
 }
 
-// Keys that are not PCRs (HashAlgorithm, describe-eif extras) are skipped; only PCR-like keys count.
+// Keys that are not PCRs (HashAlgorithm, describe-eif extras) are skipped; keys that look like a
+// PCR but do not parse are refused.
 function fromMap(map: Record<string, unknown>): ExpectedPcrs {
   const picked: Record<string, PcrValueInput | PcrValueInput[]> = {};
   for (const [k, v] of Object.entries(map)) {
-    if (pcrIndex(k) === undefined) continue;
+    if (pcrIndex(k) === undefined) {
+      if (looksLikePcrKey(k)) throw misspelledKey(k);
+      continue;
+    }
     if (typeof v !== 'string' && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) {
       throw formatError(`the value of '${k}' must be a hex string or a list of hex strings`);
     }
     picked[k] = v as string | string[];
   }
-  return normalizeExpectedPcrs(picked);
+  // Empty is refused by parseExpectedPcrs, with a message about the file.
+  return normalizeEntries(picked);
 }
 
 function fromCanary(targets: unknown[], target: string | undefined): ExpectedPcrs {
@@ -213,7 +263,7 @@ function fromLines(text: string): ExpectedPcrs {
     if (index === undefined) throw formatError(`line ${n + 1} names PCR${m[1]}, outside 0..31`);
     map.set(index, [...(map.get(index) ?? []), m[2]!]);
   });
-  return normalizeExpectedPcrs(map);
+  return normalizeEntries(map);
 }
 
 function swap(m: RegExpExecArray | null): [string, string, string] | null {

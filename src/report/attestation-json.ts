@@ -3,13 +3,19 @@
  * and ISO times, stable enough for scripts (`enclave-verify verify --json`), the deployment
  * report and the web page.
  */
-import type { AttestationDocument } from '../parse/payload.js';
+import { type AttestationDocument, type AttestationKind, PCR_FIELD } from '../parse/payload.js';
 import { type ParsedCertificate, parseCertificate } from '../trust/certificate.js';
+import { crlDistributionPoints } from '../trust/crl-distribution-points.js';
+import type { CertificateRevocation } from '../trust/revocation-status.js';
 import { decodeUtf8, toHex } from '../util/bytes.js';
 import type { VerificationReport } from '../verify.js';
 
 /** A document as JSON: hex bytes, ISO time, PCRs keyed by index. */
 export interface DocumentJson {
+  /** `enclave` or `nitrotpm`. */
+  kind: AttestationKind;
+  /** The payload key the PCRs came from: `pcrs` (enclave) or `nitrotpm_pcrs` (NitroTPM). */
+  pcrsField: 'pcrs' | 'nitrotpm_pcrs';
   moduleId: string;
   digest: string;
   timestamp: string;
@@ -66,6 +72,8 @@ export function decodeTextField(bytes: Uint8Array | undefined): unknown {
  */
 export function documentJson(doc: AttestationDocument): DocumentJson {
   const out: DocumentJson = {
+    kind: doc.kind,
+    pcrsField: PCR_FIELD[doc.kind],
     moduleId: doc.moduleId,
     digest: doc.digest,
     timestamp: doc.timestamp.toISOString(),
@@ -89,15 +97,24 @@ export interface CertificateJson {
   serial: string;
   notBefore: string;
   notAfter: string;
+  /** http(s) URLs of the CRLs that would list this certificate (its issuer's), possibly none. */
+  crlDistributionPoints: string[];
 }
 
 function certificateJson(c: ParsedCertificate): CertificateJson {
+  let crls: string[];
+  try {
+    crls = crlDistributionPoints(c.der).urls;
+  } catch (e) {
+    crls = [`(malformed extension: ${(e as Error).message})`];
+  }
   return {
     subject: c.subject,
     issuer: c.issuer,
     serial: c.serialHex,
     notBefore: new Date(c.notBeforeMs).toISOString(),
     notAfter: new Date(c.notAfterMs).toISOString(),
+    crlDistributionPoints: crls,
   };
 }
 
@@ -139,12 +156,23 @@ export interface VerificationJson {
   ok: boolean;
   code?: string;
   message?: string;
+  /** The document's kind (`enclave` or `nitrotpm`); null when it could not be parsed. */
+  kind: AttestationKind | null;
+  /** False when no PCR was expected: only genuineness was checked, not which code runs. */
+  pcrsChecked: boolean;
   verifiedAt: string | null;
   timeSource: string;
   debug: boolean;
   document: DocumentJson | null;
   checks: Array<{ name: string; ok: boolean; detail: string; code?: string }>;
-  pcrs: Array<{ index: number; actual: string | null; expected: string[]; match: boolean | null }>;
+  pcrs: Array<{
+    index: number;
+    actual: string | null;
+    expected: string[];
+    match: boolean | null;
+    /** NitroTPM: the PCR holds its reset value (nothing measured); never matches an expectation. */
+    unmeasured?: true;
+  }>;
   chain: Array<{
     role: string;
     subject: string;
@@ -154,6 +182,48 @@ export interface VerificationJson {
     notAfter: string;
     sha256: string;
   }>;
+  /** With `checkRevocation`: per chain certificate, leaf first. */
+  revocation?: RevocationJson[];
+}
+
+/** JSON form of one certificate's revocation status. */
+export interface RevocationJson {
+  subject: string;
+  serial: string;
+  status: string;
+  reason?: string;
+  code?: string;
+  urls: string[];
+  crl?: {
+    url?: string;
+    source: string;
+    thisUpdate: string;
+    nextUpdate: string;
+    number?: string;
+    entries: number;
+  };
+  revokedAt?: string;
+  revocationReason?: string;
+}
+
+/**
+ * JSON form of revocation statuses (dates as ISO text).
+ *
+ * @example
+ * ```ts
+ * revocationJson(report.revocation ?? []);
+ * ```
+ */
+export function revocationJson(statuses: readonly CertificateRevocation[]): RevocationJson[] {
+  return statuses.map(({ crl, revokedAt, ...rest }) => ({
+    ...rest,
+    ...(crl
+      ? {
+          crl: { ...crl, thisUpdate: crl.thisUpdate.toISOString(), nextUpdate: crl.nextUpdate.toISOString() },
+        }
+      : {}),
+    ...(revokedAt ? { revokedAt: revokedAt.toISOString() } : {}),
+  }));
 }
 
 /**
@@ -161,7 +231,8 @@ export interface VerificationJson {
  *
  * @example
  * ```ts
- * ctx.stdout.write(`${JSON.stringify(verificationJson(await checkAttestation(bytes)))}\n`);
+ * const report = await checkAttestation(bytes, { expectedPcrs: { 0: pcr0Hex } });
+ * ctx.stdout.write(`${JSON.stringify(verificationJson(report))}\n`);
  * ```
  */
 export function verificationJson(report: VerificationReport): VerificationJson {
@@ -169,6 +240,8 @@ export function verificationJson(report: VerificationReport): VerificationJson {
   return {
     ok: report.ok,
     ...(report.error ? { code: report.error.code, message: report.error.message } : {}),
+    kind: report.document?.kind ?? null,
+    pcrsChecked: report.pcrs.some((r) => r.match !== undefined),
     verifiedAt: Number.isNaN(at) ? null : report.verifiedAt.toISOString(),
     timeSource: report.timeSource,
     debug: report.debug,
@@ -179,11 +252,13 @@ export function verificationJson(report: VerificationReport): VerificationJson {
       actual: r.actual ?? null,
       expected: r.expected,
       match: r.match ?? null,
+      ...(r.unmeasured ? { unmeasured: true as const } : {}),
     })),
     chain: report.chain.map((c) => ({
       ...c,
       notBefore: c.notBefore.toISOString(),
       notAfter: c.notAfter.toISOString(),
     })),
+    ...(report.revocation ? { revocation: revocationJson(report.revocation) } : {}),
   };
 }

@@ -4,7 +4,9 @@
  * it reads the same in a terminal, a log file and an audit record.
  */
 import { printable } from '../deployment/response.js';
+import { KIND_TEXT } from '../policy/checks.js';
 import { AWS_NITRO_ROOT_G1_SHA256 } from '../trust/aws-root.js';
+import { describeRevocation } from '../trust/revocation-status.js';
 import { toHex } from '../util/bytes.js';
 import type { TimeSource, VerificationReport } from '../verify.js';
 import { decodeTextField } from './attestation-json.js';
@@ -52,14 +54,33 @@ export function verdictLine(report: VerificationReport): string {
   if (!report.ok) return `REJECTED ${report.error?.code ?? 'ERR_UNKNOWN'}: ${report.error?.message ?? ''}`;
   const root = report.chain.at(-1);
   const aws = root?.sha256 === AWS_NITRO_ROOT_G1_SHA256;
+  // Enclave wording is the established one; a NitroTPM document says so up front.
+  const tpm = report.document?.kind === 'nitrotpm';
   const what = aws
-    ? 'genuine AWS Nitro attestation document'
-    : `signed through a chain to a root YOU supplied (${root?.subject ?? '?'}), not the AWS Nitro root`;
+    ? `genuine AWS ${tpm ? 'NitroTPM attestation document of an EC2 instance' : 'Nitro attestation document'}`
+    : `${tpm ? 'NitroTPM document ' : ''}signed through a chain to a root YOU supplied (${root?.subject ?? '?'}), not the AWS Nitro root`;
   const debug = report.debug ? ' (DEBUG enclave, allowed)' : '';
   const pcrs = report.pcrs.some((r) => r.match !== undefined)
     ? ', expected PCRs match'
-    : ', no PCRs expected';
-  return `VERIFIED: ${what}${debug}${pcrs}`;
+    : ', no PCRs expected: only genuineness is checked, NOT which code runs';
+  return `VERIFIED: ${what}${debug}${pcrs}${revocationSummary(report)}`;
+}
+
+/**
+ * The verdict's revocation clause (empty when revocation was not checked): said in the verdict
+ * itself, so a status that could not be learnt never reads as a pass.
+ *
+ * @example
+ * ```ts
+ * revocationSummary(report); // ', revocation UNAVAILABLE for 2 certificate(s)'
+ * ```
+ */
+export function revocationSummary(report: VerificationReport): string {
+  if (!report.revocation) return '';
+  const unavailable = report.revocation.filter((s) => s.status === 'unavailable').length;
+  return unavailable > 0
+    ? `, revocation UNAVAILABLE for ${unavailable} certificate(s)`
+    : ', no certificate revoked';
 }
 
 /**
@@ -79,24 +100,39 @@ export function renderVerificationText(report: VerificationReport): string {
     const signed = report.checks.some((c) => c.name === 'signature' && c.ok);
     lines.push(
       signed
-        ? '(chain and signature verify, so the fields below are as the enclave signed them; the checks marked FAIL are not met)'
+        ? `(chain and signature verify, so the fields below are as the ${doc.kind === 'nitrotpm' ? 'Nitro hypervisor' : 'enclave'} signed them; the checks marked FAIL are not met)`
         : '(the fields below are decoded as sent; the document was NOT verified)',
       '',
     );
   }
   if (doc) {
+    lines.push(field('kind', `${doc.kind}: ${KIND_TEXT[doc.kind]}`));
     lines.push(field('module', doc.moduleId));
     lines.push(field('timestamp', `${iso(doc.timestamp)} (${doc.timestampMs} ms)`));
   }
   lines.push(field('checked at', `${iso(report.verifiedAt)} (${TIME_SOURCE_TEXT[report.timeSource]})`));
   if (doc) {
-    lines.push(field('debug', report.debug ? 'YES: PCR0..2 are zero, the host can read the enclave' : 'no'));
+    lines.push(
+      field(
+        'debug',
+        doc.kind === 'nitrotpm'
+          ? 'n/a (NitroTPM documents have no debug mode)'
+          : report.debug
+            ? 'YES: PCR0..2 are zero, the host can read the enclave'
+            : 'no',
+      ),
+    );
     lines.push(field('nonce', describeBytes(doc.nonce)));
     lines.push(field('user data', describeBytes(doc.userData)));
     lines.push(field('public key', describeBytes(doc.publicKey)));
   }
   if (report.pcrs.length > 0) {
-    lines.push('', 'PCRs (value in the document; expected values below a mismatch)');
+    lines.push(
+      '',
+      doc?.kind === 'nitrotpm'
+        ? 'NitroTPM PCRs (nitrotpm_pcrs: TPM PCR0..23, SHA-384; expected values below a mismatch)'
+        : 'PCRs (value in the document; expected values below a mismatch)',
+    );
     // Runs of unused all-zero PCRs (nothing expected) collapse into one line.
     const unusedZero = (r: (typeof report.pcrs)[number]) =>
       r.match === undefined && /^0+$/.test(r.actual ?? '');
@@ -113,6 +149,8 @@ export function renderVerificationText(report: VerificationReport): string {
       const state = row.match === undefined ? '      ' : row.match ? 'match ' : 'DIFFER';
       lines.push(`  ${String(row.index).padStart(2)} ${state} ${row.actual ?? '(not in document)'}`);
       if (row.match === false) for (const e of row.expected) lines.push(`     expected  ${e}`);
+      if (row.match === false && row.unmeasured)
+        lines.push('     (reset value: nothing was measured into this PCR, so no expectation can match it)');
     }
   }
   if (report.chain.length > 0) {
@@ -122,10 +160,14 @@ export function renderVerificationText(report: VerificationReport): string {
       lines.push(
         `  ${''.padEnd(12)} valid ${iso(c.notBefore)} .. ${iso(c.notAfter)}  sha256 ${c.sha256.slice(0, 16)}...`,
       );
+      const r = report.revocation?.find((s) => s.serial === c.serial && s.subject === c.subject);
+      if (r) lines.push(`  ${''.padEnd(12)} revocation ${describeRevocation(r)}`);
     }
   }
   lines.push('', 'checks');
-  for (const c of report.checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(18)} ${c.detail}`);
+  for (const c of report.checks) {
+    lines.push(`  ${c.ok ? (c.incomplete ? 'WARN' : 'ok  ') : 'FAIL'} ${c.name.padEnd(18)} ${c.detail}`);
+  }
   // Fields come from the document, which may be forged: control characters in them (a newline,
   // terminal escapes) must not add lines or rewrite the verdict on the user's terminal.
   return `${lines.map(printable).join('\n')}\n`;

@@ -5,10 +5,10 @@
  * without trusting whoever ran the check.
  */
 
-import { printable } from '../deployment/response.js';
 import type { DeploymentProbe } from '../deployment/verify-deployment.js';
 import { toBase64, toHex } from '../util/bytes.js';
 import { type DeploymentReportInputs, verdictLine } from './deployment.js';
+import { markdownCode, markdownFence, markdownText } from './markdown.js';
 
 /** Inputs of the audit record: the report inputs plus what the re-check command needs. */
 export interface DeploymentAuditInputs extends DeploymentReportInputs {
@@ -25,10 +25,11 @@ function sh(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Markdown table cell: no pipes or newlines from server-provided text. */
-function cell(text: string): string {
-  return printable(text).replace(/\|/g, '\\|');
-}
+/**
+ * Text from the endpoint, the document, certificates or file names, as inert Markdown: no
+ * heading, link, image, HTML, emphasis, autolink or extra table cell can come out of it.
+ */
+const cell = markdownText;
 
 /**
  * The `enclave-verify verify` command line that re-checks the saved document at the probe's time.
@@ -71,13 +72,13 @@ export function renderDeploymentAudit(probe: DeploymentProbe, inputs: Deployment
   o.push('# Enclave deployment check: audit record', '');
   o.push(`**Verdict:** ${cell(verdictLine(probe))}`, '');
   o.push('| Item | Value |', '|---|---|');
-  o.push(`| Endpoint | \`POST ${cell(probe.endpoint)}\` |`);
+  o.push(`| Endpoint | ${markdownCode(`POST ${probe.endpoint}`, true)} |`);
   o.push(`| Time of the check (verification time) | ${probe.checkedAt.toISOString()} |`);
   o.push(`| Nonce sent (32 random bytes, hex) | \`${toHex(probe.nonce)}\` |`);
   o.push(`| HTTP status, latency | ${probe.status ?? 'none'}, ${probe.latencyMs ?? '-'} ms |`);
   o.push(`| Max document age, timeout | ${probe.maxAgeMs} ms, ${probe.timeoutMs} ms |`);
   o.push(`| Tool | ${cell(inputs.tool ?? 'enclave-verify')} |`);
-  o.push(`| Command | \`${['enclave-verify', ...inputs.argv].map(sh).join(' ').replace(/`/g, "'")}\` |`);
+  o.push(`| Command | ${markdownCode(['enclave-verify', ...inputs.argv].map(sh).join(' '), true)} |`);
   if (probe.error) o.push(`| Error code | \`${probe.error.code}\` |`);
   o.push('');
 
@@ -102,7 +103,9 @@ export function renderDeploymentAudit(probe: DeploymentProbe, inputs: Deployment
   if (v && v.checks.length > 0) {
     o.push('## Checks', '', '| Check | Result | Detail |', '|---|---|---|');
     for (const c of v.checks)
-      o.push(`| ${c.name} | ${c.ok ? 'ok' : `FAIL ${c.code ?? ''}`} | ${cell(c.detail)} |`);
+      o.push(
+        `| ${cell(c.name)} | ${c.ok ? (c.incomplete ? 'WARN' : 'ok') : `FAIL ${c.code ?? ''}`} | ${cell(c.detail)} |`,
+      );
     if (probe.tlsBinding) {
       o.push(`| tls.binding | ${probe.tlsBinding.status} | ${cell(probe.tlsBinding.summary)} |`);
     }
@@ -111,7 +114,7 @@ export function renderDeploymentAudit(probe: DeploymentProbe, inputs: Deployment
 
   if (doc) {
     o.push('## Document', '');
-    o.push(`- module_id: \`${cell(doc.moduleId)}\``);
+    o.push(`- module_id: ${markdownCode(doc.moduleId)}`);
     o.push(`- timestamp: ${doc.timestamp.toISOString()}`);
     o.push(`- nonce: \`${doc.nonce ? toHex(doc.nonce) : 'absent'}\``);
     o.push(`- user_data: \`${doc.userData ? toHex(doc.userData) : 'absent'}\``);
@@ -146,8 +149,8 @@ export function renderDeploymentAudit(probe: DeploymentProbe, inputs: Deployment
   if (tls) {
     o.push(`- Status: **${tls.status}**: ${cell(tls.summary)}`);
     if (tls.claim) {
-      o.push(`- Attested domain: \`${cell(tls.claim.domain)}\`; URL host: \`${tls.host}\``);
-      o.push(`- Attested certfp: \`${tls.claim.certfp}\``);
+      o.push(`- Attested domain: ${markdownCode(tls.claim.domain)}; URL host: ${markdownCode(tls.host)}`);
+      o.push(`- Attested certfp: ${markdownCode(tls.claim.certfp)}`);
     }
     if (tls.observedCertfp)
       o.push(`- SHA-256 of the TLS leaf served on the connection: \`${tls.observedCertfp}\``);
@@ -163,7 +166,7 @@ export function renderDeploymentAudit(probe: DeploymentProbe, inputs: Deployment
 
   o.push('## Manifest (UNSIGNED: build provenance for information, not evidence)', '');
   if (probe.manifest) {
-    o.push('```json', JSON.stringify(probe.manifest.raw, null, 2).replace(/```/g, "'''"), '```');
+    o.push(markdownFence(JSON.stringify(probe.manifest.raw, null, 2), 'json'));
   } else {
     o.push('None sent.');
   }

@@ -9,7 +9,7 @@ import type { DeploymentProbe } from '../deployment/verify-deployment.js';
 import { AWS_NITRO_ROOT_G1_SHA256 } from '../trust/aws-root.js';
 import { toBase64, toHex } from '../util/bytes.js';
 import { verificationJson } from './attestation-json.js';
-import { renderVerificationText } from './attestation-text.js';
+import { renderVerificationText, revocationSummary } from './attestation-text.js';
 
 /** How the check was asked for, as reports state it. */
 export interface DeploymentReportInputs {
@@ -59,7 +59,8 @@ export function verdictLine(probe: DeploymentProbe): string {
     root && root.sha256 !== AWS_NITRO_ROOT_G1_SHA256
       ? '; chain to a root YOU supplied, NOT the AWS Nitro root'
       : '';
-  return `VERIFIED: ${probe.endpoint} ${what}${tail}${notAws}`;
+  const revocation = probe.verification ? revocationSummary(probe.verification) : '';
+  return `VERIFIED: ${printable(probe.endpoint)} ${what}${tail}${notAws}${revocation}`;
 }
 
 /**
@@ -76,7 +77,7 @@ export function renderDeploymentText(probe: DeploymentProbe, inputs: DeploymentR
   out.push(verdictLine(probe), '');
 
   out.push('What was checked, against what');
-  out.push(`  endpoint      POST ${probe.endpoint}`);
+  out.push(`  endpoint      POST ${printable(probe.endpoint)}`);
   out.push(
     `  time          ${probe.checkedAt.toISOString()} (the current time; certificates and freshness checked at it)`,
   );
@@ -90,7 +91,8 @@ export function renderDeploymentText(probe: DeploymentProbe, inputs: DeploymentR
     );
   }
   out.push(`  freshness     at most ${Math.round(probe.maxAgeMs / 1000)} s old`);
-  for (const line of inputs.expectations) out.push(`  expectation   ${line}`);
+  // Expectation lines name files given on the command line: their names may hold anything.
+  for (const line of inputs.expectations) out.push(`  expectation   ${printable(line)}`);
 
   if (v) {
     // The document's own report, as `verify` prints it: fields, PCR table, chain, every check.
@@ -102,10 +104,10 @@ export function renderDeploymentText(probe: DeploymentProbe, inputs: DeploymentR
   out.push('', 'TLS binding');
   const tls = probe.tlsBinding;
   if (tls) {
-    out.push(`  ${TLS_WORDS[tls.status]}: ${tls.summary}`);
+    out.push(`  ${TLS_WORDS[tls.status]}: ${printable(tls.summary)}`);
     if (tls.claim) {
-      out.push(`  attested domain   ${printable(tls.claim.domain)} (URL host ${tls.host})`);
-      out.push(`  attested certfp   ${tls.claim.certfp}`);
+      out.push(`  attested domain   ${printable(tls.claim.domain)} (URL host ${printable(tls.host)})`);
+      out.push(`  attested certfp   ${printable(tls.claim.certfp)}`);
     }
     if (tls.observedCertfp) out.push(`  served leaf       ${tls.observedCertfp}`);
   } else if (probe.error?.code === 'ERR_TLS_BINDING') {
@@ -118,10 +120,13 @@ export function renderDeploymentText(probe: DeploymentProbe, inputs: DeploymentR
   const m = probe.manifest;
   if (!m) out.push('  none sent');
   else {
+    // Keys and values are the endpoint's, unsigned: one neutralised field each.
     for (const s of m.sources) {
-      out.push(`  ${s.name.padEnd(18)} ${s.url ?? '-'}${s.commit ? ` @ ${s.commit}` : ''}`);
+      const at = s.commit ? ` @ ${printable(s.commit)}` : '';
+      out.push(`  ${printable(s.name).padEnd(18)} ${printable(s.url ?? '-')}${at}`);
     }
-    for (const [k, val] of Object.entries(m.fields)) out.push(`  ${k.padEnd(18)} ${val}`);
+    for (const [k, val] of Object.entries(m.fields))
+      out.push(`  ${printable(k).padEnd(18)} ${printable(val)}`);
   }
   out.push('');
   return out.join('\n');

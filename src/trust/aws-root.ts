@@ -13,7 +13,7 @@ export const AWS_NITRO_ROOT_G1_SHA256 = '641a0321a3e244efe456463195d606317ed7cdc
  *
  * @example
  * ```ts
- * await verifyAttestation(bytes, { trustedRoots: [AWS_NITRO_ROOT_G1_PEM] }); // same as the default
+ * await verifyAttestation(bytes, { trustedRoots: [AWS_NITRO_ROOT_G1_PEM], expectedPcrs }); // same root as the default
  * ```
  */
 export const AWS_NITRO_ROOT_G1_PEM = `-----BEGIN CERTIFICATE-----

@@ -5,8 +5,12 @@
  */
 import { bytesEqual, toHex } from '../util/bytes.js';
 import { type ParsedCertificate, parseCertificate } from './certificate.js';
-import { importP384Key } from './ecdsa.js';
+import { CrlCache } from './crl-cache.js';
+import { importP384Key, verifyEs384 } from './ecdsa.js';
 import { sha256Sync } from './fingerprint.js';
+
+/** Outcome of checking one certificate link: verified, or why not. */
+export type LinkResult = 'verified' | 'issuer-key-unusable' | 'bad-signature';
 
 /**
  * A certificate with its lazily computed key, fingerprint and verified issuer links.
@@ -22,6 +26,9 @@ export class CertificateEntry {
   private fingerprintHex: string | undefined;
   /** Issuers whose signature over this certificate has been verified. */
   readonly verifiedIssuers = new Set<CertificateEntry>();
+  // One check per issuer, shared by everyone who asks (also while it is still running), so
+  // concurrent verifications of documents from the same enclave never repeat a link.
+  private readonly links = new Map<CertificateEntry, Promise<LinkResult>>();
 
   /**
    * @example
@@ -35,6 +42,33 @@ export class CertificateEntry {
   key(): Promise<CryptoKey | undefined> {
     this.keyPromise ??= importP384Key(this.cert.spki, this.cert.publicKeyPoint);
     return this.keyPromise;
+  }
+
+  /**
+   * Whether `issuer`'s key signed this certificate (ES384 over the TBS bytes). Started at most once
+   * per issuer; never rejects, so callers may start it early and look at the answer later.
+   *
+   * @example
+   * ```ts
+   * if ((await leaf.issuedBy(instanceCa)) === 'verified') console.log('link holds');
+   * ```
+   */
+  issuedBy(issuer: CertificateEntry): Promise<LinkResult> {
+    let result = this.links.get(issuer);
+    if (!result) {
+      result = this.checkLink(issuer);
+      this.links.set(issuer, result);
+    }
+    return result;
+  }
+
+  private async checkLink(issuer: CertificateEntry): Promise<LinkResult> {
+    const key = await issuer.key();
+    if (!key) return 'issuer-key-unusable';
+    const sig = this.cert.signatureRaw;
+    if (!sig || !(await verifyEs384(key, sig, this.cert.tbs))) return 'bad-signature';
+    this.verifiedIssuers.add(issuer);
+    return 'verified';
   }
 
   /** SHA-256 of the DER, lowercase hex. @example entry.fingerprint() */
@@ -67,6 +101,8 @@ export class ChainCache {
   private readonly buckets = new Map<number, CertificateEntry[]>();
   private readonly order: Array<[number, CertificateEntry]> = [];
   private readonly maxCertificates: number;
+  /** CRLs by URL until their nextUpdate (used by `checkRevocation`). */
+  readonly crls = new CrlCache();
 
   /**
    * @example
@@ -87,6 +123,7 @@ export class ChainCache {
   clear(): void {
     this.buckets.clear();
     this.order.length = 0;
+    this.crls.clear();
   }
 
   /**

@@ -7,7 +7,6 @@ import { EnclaveVerifyError } from '../errors.js';
 import { bytesEqual } from '../util/bytes.js';
 import type { CertificateEntry } from './cache.js';
 import { hasKeyUsage, KEY_USAGE, type ParsedCertificate } from './certificate.js';
-import { verifyEs384 } from './ecdsa.js';
 
 /** Longest path accepted: leaf, instance, zonal, regional, root, plus slack for future layers. */
 export const MAX_CHAIN_LENGTH = 8;
@@ -140,9 +139,24 @@ export function checkPathConstraints(path: readonly CertificateEntry[]): void {
 }
 
 /**
- * Verify each link's signature (child signed by the next certificate's key), remembering verified
- * links on the entries. A bad link to the trust anchor is `ERR_CHAIN_UNTRUSTED`, any other bad
- * link `ERR_CHAIN_INVALID`.
+ * Start checking every link's signature of `path` at once (child signed by the next certificate's
+ * key). The answers are remembered on the entries, so {@link checkPathSignatures} later reads
+ * them in path order; starting early only changes when the work runs, never what is reported.
+ *
+ * @example
+ * ```ts
+ * startPathSignatures(path); // while the constraints are checked
+ * ```
+ */
+export function startPathSignatures(path: readonly CertificateEntry[]): void {
+  for (let i = 0; i + 1 < path.length; i++) void path[i]!.issuedBy(path[i + 1]!);
+}
+
+/**
+ * Verify each link's signature (child signed by the next certificate's key). All links run
+ * concurrently; failures are reported in path order, leaf first, exactly as if they had run one
+ * after another. A bad link to the trust anchor is `ERR_CHAIN_UNTRUSTED`, any other bad link
+ * `ERR_CHAIN_INVALID`.
  *
  * @example
  * ```ts
@@ -150,18 +164,18 @@ export function checkPathConstraints(path: readonly CertificateEntry[]): void {
  * ```
  */
 export async function checkPathSignatures(path: readonly CertificateEntry[]): Promise<void> {
+  startPathSignatures(path);
   for (let i = 0; i + 1 < path.length; i++) {
     const child = path[i]!;
     const issuer = path[i + 1]!;
-    if (child.verifiedIssuers.has(issuer)) continue;
-    const code = i + 2 === path.length ? 'ERR_CHAIN_UNTRUSTED' : 'ERR_CHAIN_INVALID';
-    const key = await issuer.key();
-    if (!key) throw chainError('ERR_CHAIN_INVALID', issuer.cert, 'has a public key WebCrypto cannot import');
-    const sig = child.cert.signatureRaw;
-    if (!sig || !(await verifyEs384(key, sig, child.cert.tbs))) {
+    const result = await child.issuedBy(issuer);
+    if (result === 'issuer-key-unusable') {
+      throw chainError('ERR_CHAIN_INVALID', issuer.cert, 'has a public key WebCrypto cannot import');
+    }
+    if (result === 'bad-signature') {
+      const code = i + 2 === path.length ? 'ERR_CHAIN_UNTRUSTED' : 'ERR_CHAIN_INVALID';
       throw chainError(code, child.cert, `is not validly signed by '${issuer.cert.subject}'`);
     }
-    child.verifiedIssuers.add(issuer);
   }
 }
 
@@ -179,14 +193,9 @@ export async function selectRoot(
   candidates: readonly CertificateEntry[],
 ): Promise<CertificateEntry> {
   if (candidates.length === 1) return candidates[0]!;
-  for (const root of candidates) {
-    if (child.verifiedIssuers.has(root)) return root;
-    const key = await root.key();
-    const sig = child.cert.signatureRaw;
-    if (key && sig && (await verifyEs384(key, sig, child.cert.tbs))) {
-      child.verifiedIssuers.add(root);
-      return root;
-    }
+  const results = candidates.map((root) => child.issuedBy(root));
+  for (let k = 0; k < candidates.length; k++) {
+    if ((await results[k]) === 'verified') return candidates[k]!;
   }
   throw chainError('ERR_CHAIN_UNTRUSTED', child.cert, 'is not signed by any trusted root of that name');
 }
@@ -231,13 +240,19 @@ export function checkPathValidity(path: readonly CertificateEntry[], atMs: numbe
  * ```
  */
 export function summarizePath(path: readonly CertificateEntry[]): ChainCertificate[] {
-  return path.map((entry, i) => ({
-    role: i === 0 ? 'leaf' : i === path.length - 1 ? 'root' : 'intermediate',
-    subject: entry.cert.subject,
-    issuer: entry.cert.issuer,
-    serial: entry.cert.serialHex,
-    notBefore: new Date(entry.cert.notBeforeMs),
-    notAfter: new Date(entry.cert.notAfterMs),
-    sha256: entry.fingerprint(),
-  }));
+  return path.map((entry, i) => {
+    const summary = {
+      role: i === 0 ? 'leaf' : i === path.length - 1 ? 'root' : 'intermediate',
+      subject: entry.cert.subject,
+      issuer: entry.cert.issuer,
+      serial: entry.cert.serialHex,
+      notBefore: new Date(entry.cert.notBeforeMs),
+      notAfter: new Date(entry.cert.notAfterMs),
+    } as ChainCertificate;
+    // Hashed when first read (reports, JSON), not for callers that only want the verdict: five
+    // SHA-256s in JavaScript are a few percent of a cold verification. Enumerable, so JSON, spread
+    // and structured clone see it as a plain field.
+    Object.defineProperty(summary, 'sha256', { get: () => entry.fingerprint(), enumerable: true });
+    return summary;
+  });
 }

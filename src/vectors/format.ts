@@ -39,8 +39,14 @@ export interface AttestationCase {
     maxAgeMs?: number;
     clockSkewMs?: number;
     allowDebug?: boolean;
+    /** Require this kind of document (`enclave`: `pcrs`; `nitrotpm`: `nitrotpm_pcrs`). */
+    documentKind?: DocumentKind;
   };
 }
+
+/** Kind of an attestation document: a Nitro Enclave's or an EC2 instance's NitroTPM's. */
+export type DocumentKind = 'enclave' | 'nitrotpm';
+const DOCUMENT_KINDS: readonly DocumentKind[] = ['enclave', 'nitrotpm'];
 
 /** Inputs of an EIF case: a file, measured and described. */
 export interface EifCase {
@@ -91,6 +97,8 @@ export type Expectation =
       result: 'accept';
       /** Exact PCR values (index -> hex) the implementation must report. */
       pcrs?: Record<string, string>;
+      /** Attestation cases: the document kind the implementation must report. */
+      documentKind?: DocumentKind;
       /** Subset of the describe-eif object (EIF cases). */
       describe?: Record<string, unknown>;
       /** Lowercase hex SHA-256 of the rebuilt uncompressed archive (ramdisk cases). */
@@ -223,8 +231,19 @@ function parseExpect(source: URL, where: string, v: unknown): Expectation {
     return { result: 'reject', code: code as ErrorCode, class: cls };
   }
   if (v.result === 'accept') {
-    only(source, where, v, ['result', 'pcrs', 'describe', 'cpioSha256', 'gzipSha256', 'entries', 'cpioSize']);
+    only(source, where, v, [
+      'result',
+      'pcrs',
+      'documentKind',
+      'describe',
+      'cpioSha256',
+      'gzipSha256',
+      'entries',
+      'cpioSize',
+    ]);
     const out: Expectation = { result: 'accept' };
+    if (v.documentKind !== undefined)
+      out.documentKind = documentKind(source, `${where}.documentKind`, v.documentKind);
     const pcrs = pcrMap(source, `${where}.pcrs`, v.pcrs, false);
     if (pcrs) out.pcrs = pcrs as Record<string, string>;
     if (v.describe !== undefined) {
@@ -245,6 +264,12 @@ function parseExpect(source: URL, where: string, v: unknown): Expectation {
     return out;
   }
   throw bad(source, `${where}.result`, 'must be "accept" or "reject"');
+}
+
+function documentKind(source: URL, where: string, v: unknown): DocumentKind {
+  if (!DOCUMENT_KINDS.includes(v as DocumentKind))
+    throw bad(source, where, 'must be "enclave" or "nitrotpm"');
+  return v as DocumentKind;
 }
 
 function parseCase(source: URL, base: URL, optional: boolean, raw: unknown, i: number): VectorCase {
@@ -278,6 +303,7 @@ function parseCase(source: URL, base: URL, optional: boolean, raw: unknown, i: n
       'maxAgeMs',
       'clockSkewMs',
       'allowDebug',
+      'documentKind',
     ]);
     const at = str(source, `${w}.options.at`, options.at);
     if (at !== undefined && at !== 'document' && Number.isNaN(Date.parse(at))) {
@@ -301,6 +327,8 @@ function parseCase(source: URL, base: URL, optional: boolean, raw: unknown, i: n
       if (n !== undefined) o[k] = n;
     }
     if (options.allowDebug !== undefined) o.allowDebug = options.allowDebug as boolean;
+    if (options.documentKind !== undefined)
+      o.documentKind = documentKind(source, `${w}.options.documentKind`, options.documentKind);
     return {
       ...common,
       kind,

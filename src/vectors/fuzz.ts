@@ -9,7 +9,9 @@
  *   a synchronous loop cannot be interrupted in-thread: the `watch` hooks let a watchdog thread,
  *   `node/watchdog.ts`, name the stuck input while the test runner's time-out ends the run).
  */
+
 import { EnclaveVerifyError } from '../errors.js';
+import { checkDurationMs } from '../util/duration.js';
 
 /** One recorded problem, with what is needed to reproduce it. */
 export interface FuzzFinding {
@@ -103,7 +105,7 @@ const HANG = Symbol('hang');
  */
 export async function runFuzz<R>(options: FuzzOptions<R>): Promise<FuzzStats> {
   const now = options.now ?? (() => performance.now());
-  const limit = options.timeLimitMs ?? 2000;
+  const limit = checkDurationMs('timeLimitMs', options.timeLimitMs ?? 2000, { positive: true });
   const keep = options.keep ?? 5;
   const every = options.sampleEvery ?? 250;
   const start = options.memory?.() ?? { rss: 0, heapUsed: 0 };

@@ -75,8 +75,9 @@ async function attestation(c: Extract<VectorCase, { kind: 'attestation' }>, io: 
     ...(o.maxAgeMs === undefined ? {} : { maxAgeMs: o.maxAgeMs }),
     ...(o.clockSkewMs === undefined ? {} : { clockSkewMs: o.clockSkewMs }),
     ...(o.allowDebug === undefined ? {} : { allowDebug: o.allowDebug }),
+    ...(o.documentKind === undefined ? {} : { kind: o.documentKind }),
   });
-  return { result: 'accept', pcrs: hexRecord(result.document.pcrs) };
+  return { result: 'accept', pcrs: hexRecord(result.document.pcrs), documentKind: result.document.kind };
 }
 
 async function eif(c: Extract<VectorCase, { kind: 'eif' }>, io: VectorIo): Promise<Outcome> {

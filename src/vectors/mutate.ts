@@ -520,6 +520,7 @@ export function randomCbor(rng: Rng, budget = 256): Uint8Array {
           'SHA384',
           'timestamp',
           'pcrs',
+          'nitrotpm_pcrs',
           'certificate',
           'cabundle',
           'nonce',

@@ -14,6 +14,8 @@ export type Outcome =
       result: 'accept';
       /** PCR index (decimal) -> lowercase hex, when the implementation reports PCRs. */
       pcrs?: Record<string, string>;
+      /** Attestation: `enclave` or `nitrotpm`, when the implementation reports it. */
+      documentKind?: string;
       describe?: Record<string, unknown>;
       cpioSha256?: string;
       gzipSha256?: string;
@@ -141,6 +143,12 @@ export function judge(
         if (got?.toLowerCase() !== v) return fail(`PCR${i} is ${got ?? '(absent)'}, expected ${v}`);
       }
     }
+  }
+  if (expected.documentKind) {
+    if (!actual.documentKind) {
+      if (strict) return fail('no document kind reported');
+    } else if (actual.documentKind !== expected.documentKind)
+      return fail(`document kind is ${actual.documentKind}, expected ${expected.documentKind}`);
   }
   if (expected.describe) {
     if (!actual.describe) {

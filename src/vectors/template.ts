@@ -30,6 +30,8 @@ export const PLACEHOLDERS = [
   'max_age_ms',
   'clock_skew_ms',
   'allow_debug',
+  'any_pcrs',
+  'document_kind',
   'target',
   'app',
   'overlays',

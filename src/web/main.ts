@@ -8,9 +8,9 @@ import {
   decodeAttestation,
   describeManifest,
   detectDocumentInput,
-  EnclaveVerifyError,
   type ManifestView,
   measureEifBytes,
+  parseInstant,
   probeDeployment,
   toHex,
 } from '../index.js';
@@ -152,20 +152,16 @@ function trustedRoots(): string[] | undefined {
   return pem === '' ? undefined : [pem];
 }
 
-/** The chosen verification time; a given time is read as UTC, like the CLI's `--at ISO`. */
+/**
+ * The chosen verification time. A given time must say its zone (`Z` or an offset), read by the
+ * library's `parseInstant` exactly as the CLI reads `--at`, so the verdict never depends on the
+ * device's time zone.
+ */
 function atChoice(): 'now' | 'document' | Date {
   const checked = form.querySelector<HTMLInputElement>('input[name="at"]:checked');
   if (checked?.value === 'document') return 'document';
   if (checked?.value !== 'given') return 'now';
-  const text = atTime.value;
-  const at = new Date(`${text.length === 16 ? `${text}:00` : text}Z`);
-  if (text === '' || Number.isNaN(at.getTime())) {
-    throw new EnclaveVerifyError(
-      'ERR_USAGE',
-      'the given verification time is empty or invalid; enter a date and time (UTC)',
-    );
-  }
-  return at;
+  return parseInstant(atTime.value, 'the given verification time');
 }
 
 // Typing a time selects the "given time" choice.

@@ -138,10 +138,12 @@ export async function verifyDocument(
   const ok = probe ? probe.ok : report?.ok === true;
   const error = probe ? probe.error : report?.error;
   if (ok && report?.document) {
+    const tpm = report.document.kind === 'nitrotpm';
+    const what = tpm ? 'NitroTPM attestation of an EC2 instance' : 'Nitro Enclave attestation';
     const lines = [
       options.trustedRoots
-        ? `Signed by a chain to the root certificate YOU supplied (not the AWS root): valid at ${utcText(report.verifiedAt)}, ${atLabel}. This says nothing about a real Nitro enclave.`
-        : `Genuine AWS Nitro attestation: the certificate chain to the pinned AWS root and the COSE signature are valid at ${utcText(report.verifiedAt)}, ${atLabel}.`,
+        ? `${what}, signed by a chain to the root certificate YOU supplied (not the AWS root): valid at ${utcText(report.verifiedAt)}, ${atLabel}. This says nothing about real AWS hardware.`
+        : `Genuine AWS ${what}: the certificate chain to the pinned AWS root and the COSE signature are valid at ${utcText(report.verifiedAt)}, ${atLabel}.`,
     ];
     const expectedCount = report.pcrs.filter((r) => r.expected.length > 0).length;
     lines.push(
@@ -149,17 +151,26 @@ export async function verifyDocument(
         ? 'The expected PCR matches.'
         : expectedCount > 1
           ? `All ${expectedCount} expected PCRs match.`
-          : 'No expected PCRs were given: this proves the document is genuine, not WHICH code runs.',
+          : `No expected PCRs were given: this proves the document is genuine, not WHICH code ${tpm ? 'the instance booted' : 'runs'}. Give the PCRs you expect to check the code.`,
     );
     if (probe) lines.push('The document carries the fresh nonce this page sent and is recent.');
     if (report.debug)
       lines.push('DEBUG enclave accepted on request: PCR0–2 are zero, so the measurements say nothing.');
+    // Secure default (issue 16): genuine evidence of unknown code is a warning, not a pass.
+    const verdict: VerdictView =
+      expectedCount === 0
+        ? {
+            state: 'warn',
+            title: `⚠ Genuine, code not checked${options.trustedRoots ? ' (YOUR root, not AWS)' : ''}`,
+            lines,
+          }
+        : {
+            state: 'ok',
+            title: options.trustedRoots ? 'Verified against YOUR root (not AWS)' : 'Verified',
+            lines,
+          };
     return {
-      verdict: {
-        state: 'ok',
-        title: options.trustedRoots ? 'Verified against YOUR root (not AWS)' : 'Verified',
-        lines,
-      },
+      verdict,
       report,
       atLabel,
       probe,
@@ -300,13 +311,21 @@ export function renderReport(outcome: Outcome): HTMLElement {
     h(
       'dl',
       { class: 'facts' },
+      h('dt', {}, 'Kind'),
+      h(
+        'dd',
+        { id: 'document-kind', 'data-kind': doc.kind },
+        doc.kind === 'nitrotpm'
+          ? 'nitrotpm: an EC2 instance’s NitroTPM (nitrotpm_pcrs: TPM PCR0–23 of the boot chain)'
+          : 'enclave: a Nitro Enclave (pcrs: measurements of the enclave image)',
+      ),
       h('dt', {}, 'Module'),
       h('dd', { id: 'module-id' }, doc.moduleId),
       h('dt', {}, 'Checked at'),
       h('dd', { id: 'checked-at' }, `${utcText(report.verifiedAt)}: ${outcome.atLabel}`),
       outcome.probe ? [h('dt', {}, 'Endpoint'), h('dd', {}, outcome.probe.endpoint)] : null,
     ),
-    renderPcrTable(report.pcrs),
+    renderPcrTable(report.pcrs, false, doc.kind),
     report.chain.length > 0
       ? renderChain(chainOf(report), report.verifiedAt, outcome.atLabel)
       : h(

@@ -84,6 +84,11 @@ describe('bundle rules (evidence.rs order)', () => {
     expect(parsed.bundle.manifest).toBeNull();
   });
 
+  it('deliberately stricter than serde_json: a duplicate member inside the manifest is refused (Value would keep the last)', async () => {
+    const text = VECTOR.replace('"manifest": {}', '"manifest": {"a": 1, "a": 2}');
+    expect(await rule(text)).toBe('json');
+  });
+
   it('code: manifest integers above 2^53 are digested with every digit', async () => {
     const manifest = '{"build":{"size":18446744073709551615}}';
     const built = await buildEvidenceBundle({

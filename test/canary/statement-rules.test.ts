@@ -402,7 +402,7 @@ describe('verification steps', () => {
     );
   });
 
-  it('hedged signing: two signatures of one payload differ and both verify', async () => {
+  it('code: canaryd signs hedged ML-DSA, so two signatures of one payload differ and both verify', async () => {
     const a = signStatement(verified(), keys);
     const b = signStatement(verified(), keys);
     expect(a.signers[0]!.signatures[1]!.sig).not.toBe(b.signers[0]!.signatures[1]!.sig);

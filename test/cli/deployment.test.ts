@@ -117,7 +117,9 @@ describe('one check', () => {
 
   test('--report on a failure without a document still records inputs, time and the error', async () => {
     const c = capture(dir);
-    expect(await run(['http://127.0.0.1:1', '--report', 'failed.md', '--timeout', '2s'], c.ctx)).toBe(1);
+    expect(
+      await run(['http://127.0.0.1:1', '--any-pcrs', '--report', 'failed.md', '--timeout', '2s'], c.ctx),
+    ).toBe(1);
     const md = await readFile(join(dir, 'failed.md'), 'utf8');
     expect(md).toContain('**Verdict:** REJECTED ERR_HTTP: ');
     expect(md).toContain('| Error code | `ERR_HTTP` |');
@@ -132,10 +134,12 @@ describe('one check', () => {
       await run([demo.origin, '--root', 'root.der', '--ca', 'tls.pem', '--eif', 'demo.eif'], c.ctx),
     ).toBe(0);
     expect(c.out()).toMatch(/^VERIFIED: /);
-    await expect(run([demo.origin, '--root', 'tls.pem', '--ca', 'tls.pem'], capture(dir).ctx)).resolves.toBe(
-      1,
-    );
-    await expect(run([demo.origin, '--root', 'demo.eif'], capture(dir).ctx)).rejects.toMatchObject({
+    await expect(
+      run([demo.origin, '--root', 'tls.pem', '--ca', 'tls.pem', '--any-pcrs'], capture(dir).ctx),
+    ).resolves.toBe(1);
+    await expect(
+      run([demo.origin, '--root', 'demo.eif', '--any-pcrs'], capture(dir).ctx),
+    ).rejects.toMatchObject({
       code: 'ERR_INPUT_FORMAT',
       message: '--root demo.eif: a trusted root is neither DER (starting 0x30) nor PEM text',
     });
@@ -150,7 +154,9 @@ describe('one check', () => {
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      await expect(run([url, '--report', 'no-such-dir/audit.md'], capture(dir).ctx)).rejects.toMatchObject({
+      await expect(
+        run([url, '--any-pcrs', '--report', 'no-such-dir/audit.md'], capture(dir).ctx),
+      ).rejects.toMatchObject({
         code: 'ERR_IO',
         message: expect.stringMatching(
           /^cannot write the audit record .*no-such-dir\/audit\.md: ENOENT.*; choose a writable --report path$/,
@@ -191,14 +197,14 @@ describe('one check', () => {
 
   test('--json on failure: one object with ok false and the code', async () => {
     const c = capture(dir);
-    expect(await run([demo.origin, '--ca', 'tls.pem', '--json'], c.ctx)).toBe(1);
+    expect(await run([demo.origin, '--ca', 'tls.pem', '--eif', 'demo.eif', '--json'], c.ctx)).toBe(1);
     const j = JSON.parse(c.out());
     expect(j).toMatchObject({ ok: false, code: 'ERR_CHAIN_UNTRUSTED', class: 'trust' });
   });
 
   test('without --ca the self-signed certificate is refused (ERR_HTTP), never silently accepted', async () => {
     const c = capture(dir);
-    expect(await run([demo.origin, '--root', 'root.pem', '--json'], c.ctx)).toBe(1);
+    expect(await run([demo.origin, '--root', 'root.pem', '--eif', 'demo.eif', '--json'], c.ctx)).toBe(1);
     expect(JSON.parse(c.out()).code).toBe('ERR_HTTP');
   });
 
@@ -209,7 +215,7 @@ describe('one check', () => {
       ['deployment', demo.origin, '--fail-fast'],
       ['deployment', demo.origin, '--bogus'],
       ['deployment', 'ftp://x'],
-      ['deployment', demo.origin, '--root', 'missing.pem'],
+      ['deployment', demo.origin, '--root', 'missing.pem', '--any-pcrs'],
     ]) {
       const c = capture(dir);
       expect(await main(argv, c.ctx), argv.join(' ')).toBe(2);
@@ -217,9 +223,45 @@ describe('one check', () => {
     // A zero watch interval would probe back to back.
     for (const interval of ['0s', '0ms', '0']) {
       const c = capture(dir);
-      expect(await main(['deployment', demo.origin, '--watch', interval], c.ctx)).toBe(2);
+      expect(await main(['deployment', demo.origin, '--any-pcrs', '--watch', interval], c.ctx)).toBe(2);
       expect(c.err()).toContain(`ERR_USAGE: --watch ${interval} is no interval: give e.g. 30s or 5m`);
     }
+  });
+
+  test('without an expectation: ERR_USAGE naming the flags and --any-pcrs, before any request', async () => {
+    let requests = 0;
+    const server = http.createServer((_req, res) => {
+      requests++;
+      res.end('{}');
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const c = capture(dir);
+      expect(await main(['deployment', url], c.ctx)).toBe(2);
+      expect([c.out(), c.err()]).toEqual([
+        '',
+        'enclave-verify: ERR_USAGE: no expected PCRs given: without them deployment proves only that the document is genuine, not which code runs. Say what you expect with --pcr, --expect-pcrs, --eif, --rebuild, or pass --any-pcrs to check genuineness only; see `enclave-verify deployment --help`\n',
+      ]);
+      const both = capture(dir);
+      expect(await main(['deployment', url, '--any-pcrs', '--eif', 'demo.eif'], both.ctx)).toBe(2);
+      expect(both.err()).toContain('ERR_USAGE: --any-pcrs says no PCRs are expected, but --eif gives');
+      expect(requests).toBe(0);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('--any-pcrs: a genuine enclave passes, the report and the re-check command keep the choice', async () => {
+    const c = capture(dir);
+    const argv = [demo.origin, '--root', 'root.pem', '--ca', 'tls.pem', '--any-pcrs', '--report', 'any.md'];
+    expect(await run(argv, c.ctx)).toBe(0);
+    expect(c.out()).toContain('no expected PCRs given: the enclave code is NOT checked, only genuineness');
+    const md = await readFile(join(dir, 'any.md'), 'utf8');
+    const command = /\n(enclave-verify verify document\.b64 .*)\n/.exec(md)?.[1] ?? '';
+    expect(command).toMatch(/ --any-pcrs( |$)/);
+    await writeFile(join(dir, 'document.b64'), /```base64\n([\s\S]*?)\n```/.exec(md)?.[1] ?? '');
+    expect(await verify(command.split(' ').slice(2), capture(dir).ctx)).toBe(0);
   });
 
   test('--help', async () => {
@@ -247,7 +289,17 @@ describe('--watch', () => {
     const bad = await startDemoEnclave({ misbehave: { badNonce: true } });
     try {
       const c = capture(dir);
-      const argv = [bad.origin, '--ca', 'tls.pem', '--watch', '20ms', '--count', '5', '--fail-fast'];
+      const argv = [
+        bad.origin,
+        '--ca',
+        'tls.pem',
+        '--any-pcrs',
+        '--watch',
+        '20ms',
+        '--count',
+        '5',
+        '--fail-fast',
+      ];
       await writeFile(join(dir, 'tls.pem'), bad.tlsCertPem);
       expect(await run(argv, c.ctx)).toBe(1);
       const lines = c.out().trim().split('\n');
@@ -279,7 +331,7 @@ describe('--watch', () => {
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const c = capture(dir);
-      expect(await run([url, '--watch', '10ms', '--count', '4', '--json'], c.ctx)).toBe(1);
+      expect(await run([url, '--any-pcrs', '--watch', '10ms', '--count', '4', '--json'], c.ctx)).toBe(1);
       const lines = c
         .out()
         .trim()

@@ -44,7 +44,7 @@ describe('enclave-verify verify', () => {
       '',
       '(chain and signature verify, so the fields below are as the enclave signed them; the checks marked FAIL are not met)',
     ]);
-    const expired = await cli(['verify', ANJUNA]);
+    const expired = await cli(['verify', ANJUNA, '--pcr', `0=${anjuna.pcr0}`]);
     expect(expired.code).toBe(1);
     expect(expired.stdout.split('\n')[2]).toBe(
       '(the fields below are decoded as sent; the document was NOT verified)',
@@ -56,7 +56,7 @@ describe('enclave-verify verify', () => {
     const pki = await createTestPki();
     const moduleId = 'i-1\u001b[2J\u001b[HVERIFIED: fake\nsecond line';
     writeFileSync(join(dir, 'doc.b64'), toBase64(await issueAttestation(pki, { moduleId })));
-    const r = await cli(['verify', 'doc.b64'], { cwd: dir });
+    const r = await cli(['verify', 'doc.b64', '--any-pcrs'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(controlCharacters(r.stdout)).toEqual([]);
     expect(r.stdout).toContain('\nmodule      i-1 [2J [HVERIFIED: fake second line\n');
@@ -64,7 +64,7 @@ describe('enclave-verify verify', () => {
   });
 
   test('--json prints exactly one object with ok, document and checks', async () => {
-    const r = await cli(['verify', ANJUNA, '--at', 'document', '--json']);
+    const r = await cli(['verify', ANJUNA, '--at', 'document', '--any-pcrs', '--json']);
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     const j = JSON.parse(r.stdout);
@@ -87,13 +87,13 @@ describe('enclave-verify verify', () => {
   });
 
   test('default time is now: an old document is rejected with ERR_CERT_EXPIRED, exit 1', async () => {
-    const r = await cli(['verify', ANJUNA, '--json']);
+    const r = await cli(['verify', ANJUNA, '--pcr', `0=${anjuna.pcr0}`, '--json']);
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout);
     expect([j.ok, j.code, j.timeSource]).toEqual([false, 'ERR_CERT_EXPIRED', 'now']);
     expect(j.document.moduleId).toBe(anjuna.module_id);
     expect(j.checks.at(-1)).toMatchObject({ name: 'chain.validity', ok: false, code: 'ERR_CERT_EXPIRED' });
-    const text = await cli(['verify', ANJUNA]);
+    const text = await cli(['verify', ANJUNA, '--any-pcrs']);
     expect(text.stdout.split('\n')[0]).toMatch(/^REJECTED ERR_CERT_EXPIRED: certificate .* is expired at /);
   });
 
@@ -106,6 +106,7 @@ describe('enclave-verify verify', () => {
         `base64:${evidence.nonce}`,
         '--at',
         evidence.observed_at,
+        '--any-pcrs',
       ],
       {
         cwd: cautionDir,
@@ -114,7 +115,16 @@ describe('enclave-verify verify', () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('user data   {"verifying_key":[');
     const bad = await cli(
-      ['verify', 'evidence-v0-vector.json', '--nonce', '00'.repeat(32), '--at', 'document', '--json'],
+      [
+        'verify',
+        'evidence-v0-vector.json',
+        '--nonce',
+        '00'.repeat(32),
+        '--at',
+        'document',
+        '--any-pcrs',
+        '--json',
+      ],
       {
         cwd: cautionDir,
       },
@@ -126,7 +136,9 @@ describe('enclave-verify verify', () => {
   test('stdin (-) with base64 and hex input', async () => {
     const raw = readFileSync(new URL(ANJUNA, NITRO));
     for (const stdin of [toBase64(raw), toHex(raw)]) {
-      const r = await cli(['verify', '-', '--at', 'document', '--json'], { stdin });
+      const r = await cli(['verify', '-', '--at', 'document', '--pcr', `1=${anjuna.pcr1}`, '--json'], {
+        stdin,
+      });
       expect(JSON.parse(r.stdout).ok).toBe(true);
     }
   });
@@ -167,8 +179,8 @@ describe('enclave-verify verify', () => {
 
   test('debug documents need --allow-debug', async () => {
     const f = 'valid/evervault_2022-10-12_debug.cbor';
-    expect((await cli(['verify', f, '--at', 'document'])).code).toBe(1);
-    const r = await cli(['verify', f, '--at', 'document', '--allow-debug']);
+    expect((await cli(['verify', f, '--at', 'document', '--any-pcrs'])).code).toBe(1);
+    const r = await cli(['verify', f, '--at', 'document', '--allow-debug', '--any-pcrs']);
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')[0]).toContain('DEBUG enclave, allowed');
     expect(r.stdout).toContain('user data   "hello, world!" (13 bytes, text)');
@@ -176,9 +188,10 @@ describe('enclave-verify verify', () => {
 
   test('--max-age refuses stale documents (ERR_STALE)', async () => {
     const at = new Date(Number(anjuna.timestamp) + 10 * 60_000).toISOString();
-    const r = await cli(['verify', ANJUNA, '--at', at, '--max-age', '5m', '--json']);
+    const pcr = ['--pcr', `0=${anjuna.pcr0}`];
+    const r = await cli(['verify', ANJUNA, ...pcr, '--at', at, '--max-age', '5m', '--json']);
     expect(JSON.parse(r.stdout).code).toBe('ERR_STALE');
-    expect((await cli(['verify', ANJUNA, '--at', at, '--max-age', '15m'])).code).toBe(0);
+    expect((await cli(['verify', ANJUNA, ...pcr, '--at', at, '--max-age', '15m'])).code).toBe(0);
   });
 
   test('--root trusts a test PKI; the verdict says the root is not AWS', async () => {
@@ -187,14 +200,14 @@ describe('enclave-verify verify', () => {
     writeFileSync(join(dir, 'root.pem'), pki.rootPem);
     writeFileSync(join(dir, 'doc.b64'), toBase64(await issueAttestation(pki, { userData: utf8('hi') })));
     const r = await cli(
-      ['verify', 'doc.b64', '--root', 'root.pem', '--user-data', 'text:hi', '--max-age', '1m'],
+      ['verify', 'doc.b64', '--root', 'root.pem', '--user-data', 'text:hi', '--max-age', '1m', '--any-pcrs'],
       { cwd: dir },
     );
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')[0]).toMatch(
       /^VERIFIED: signed through a chain to a root YOU supplied \(CN=enclave-verify TEST root NOT AWS/,
     );
-    const untrusted = await cli(['verify', 'doc.b64', '--json'], { cwd: dir });
+    const untrusted = await cli(['verify', 'doc.b64', '--any-pcrs', '--json'], { cwd: dir });
     expect(JSON.parse(untrusted.stdout).code).toBe('ERR_CHAIN_UNTRUSTED');
   });
 
@@ -204,10 +217,12 @@ describe('enclave-verify verify', () => {
     writeFileSync(join(dir, 'root.der'), pemToDer(pki.rootPem)[0]!);
     writeFileSync(join(dir, 'notes.txt'), 'not a certificate\n');
     writeFileSync(join(dir, 'doc.b64'), toBase64(await issueAttestation(pki, {})));
-    const r = await cli(['verify', 'doc.b64', '--root', 'root.der', '--max-age', '1m'], { cwd: dir });
+    const r = await cli(['verify', 'doc.b64', '--root', 'root.der', '--max-age', '1m', '--any-pcrs'], {
+      cwd: dir,
+    });
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')[0]).toMatch(/^VERIFIED: signed through a chain to a root YOU supplied/);
-    const bad = await cli(['verify', 'doc.b64', '--root', 'notes.txt'], { cwd: dir });
+    const bad = await cli(['verify', 'doc.b64', '--root', 'notes.txt', '--any-pcrs'], { cwd: dir });
     expect(bad.code).toBe(2);
     expect(bad.stdout).toBe('');
     expect(bad.stderr).toBe(
@@ -223,9 +238,10 @@ describe('enclave-verify verify', () => {
     [['verify', ANJUNA, '--nonce', 'zz'], 'ERR_USAGE'],
     [['verify', ANJUNA, '--max-age', 'soon'], 'ERR_USAGE'],
     [['verify', ANJUNA, '--target', 'x'], 'ERR_USAGE'],
-    [['verify', 'missing.cbor'], 'ERR_IO'],
-    [['verify', ANJUNA, '--nonce', 'file:missing.bin'], 'ERR_IO'],
-    [['verify', 'manifest.json'], 'ERR_INPUT_FORMAT'],
+    [['verify', 'missing.cbor', '--any-pcrs'], 'ERR_IO'],
+    [['verify', ANJUNA, '--any-pcrs', '--nonce', 'file:missing.bin'], 'ERR_IO'],
+    [['verify', 'manifest.json', '--any-pcrs'], 'ERR_INPUT_FORMAT'],
+    [['verify', ANJUNA, '--any-pcrs', '--kind', 'vm'], 'ERR_USAGE'],
   ])('%j exits 2 with %s', async (argv, code) => {
     const r = await cli(argv);
     expect(r.code).toBe(2);

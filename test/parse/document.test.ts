@@ -63,3 +63,64 @@ describe('decodeAttestation (unverified)', () => {
     expect(code).toBe('ERR_INPUT_TOO_LARGE');
   });
 });
+
+describe('document kind: exactly one of pcrs / nitrotpm_pcrs (SPEC 1.5)', () => {
+  const fail = (bytes: Uint8Array) => {
+    try {
+      decodeAttestation(bytes);
+    } catch (e) {
+      if (isEnclaveVerifyError(e)) return [e.code, e.details?.field, e.message];
+      throw e;
+    }
+    return ['accepted'];
+  };
+
+  test('a forged document with both maps is refused, and one with neither; each kind alone decodes', async () => {
+    const { createTestPki, issueAttestation } = await import('../../src/forge/index.js');
+    const { CborEntries } = await import('../../src/util/cbor-encode.js');
+    const pki = await createTestPki();
+    const tpm = decodeAttestation(await issueAttestation(pki, { kind: 'nitrotpm' }));
+    expect([tpm.kind, tpm.pcrs.size, tpm.moduleId]).toEqual([
+      'nitrotpm',
+      24,
+      'i-00000000000000000-tpm0000000000000000',
+    ]);
+    expect(decodeAttestation(await issueAttestation(pki)).kind).toBe('enclave');
+    const both = await issueAttestation(
+      pki,
+      {},
+      { payloadEntries: (e) => [...e, ['nitrotpm_pcrs', new CborEntries([[0, new Uint8Array(48)]])]] },
+    );
+    expect(fail(both)).toEqual([
+      'ERR_DOCUMENT_INVALID',
+      'pcrs',
+      "attestation payload field 'pcrs' and 'nitrotpm_pcrs' are both present; a genuine document carries exactly one (an enclave's or a NitroTPM's), so this one is forged or broken; this is not a well-formed Nitro attestation document",
+    ]);
+    // The same refusal whichever map comes first, and when one of them is null.
+    const bothTpmFirst = await issueAttestation(
+      pki,
+      { kind: 'nitrotpm' },
+      { payloadEntries: (e) => [...e, ['pcrs', null]] },
+    );
+    expect(fail(bothTpmFirst)[0]).toBe('ERR_DOCUMENT_INVALID');
+    expect(fail(bothTpmFirst)[2]).toMatch(/both present/);
+    const neither = await issueAttestation(
+      pki,
+      {},
+      { payloadEntries: (e) => e.filter(([k]) => k !== 'pcrs') },
+    );
+    expect(fail(neither).slice(0, 2)).toEqual(['ERR_DOCUMENT_INVALID', 'pcrs']);
+    expect(fail(neither)[2]).toMatch(/'pcrs' is missing \(and so is 'nitrotpm_pcrs'\)/);
+    // nitrotpm_pcrs follows the pcrs rules, named as its own field.
+    const badSize = await issueAttestation(pki, {
+      kind: 'nitrotpm',
+      pcrs: new Map([[3, new Uint8Array(20)]]),
+    });
+    expect(fail(badSize).slice(0, 2)).toEqual(['ERR_DOCUMENT_INVALID', 'nitrotpm_pcrs[3]']);
+    const badIndex = await issueAttestation(pki, {
+      kind: 'nitrotpm',
+      pcrs: new Map([[32, new Uint8Array(48)]]),
+    });
+    expect(fail(badIndex).slice(0, 2)).toEqual(['ERR_DOCUMENT_INVALID', 'nitrotpm_pcrs']);
+  });
+});

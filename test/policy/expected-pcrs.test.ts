@@ -1,14 +1,20 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { verifyDeployment } from '../../src/deployment/verify-deployment.js';
 import { isEnclaveVerifyError } from '../../src/errors.js';
+import { createTestPki, issueAttestation, testPcrs } from '../../src/forge/index.js';
 import {
   mergeExpectedPcrs,
   normalizeExpectedPcrs,
   parseExpectedPcrs,
   pcrIndex,
 } from '../../src/policy/expected-pcrs.js';
-import { toHex } from '../../src/util/bytes.js';
-import { codeOf } from '../support/errors.js';
+import { toBase64, toHex } from '../../src/util/bytes.js';
+import { verifyAttestation } from '../../src/verify.js';
+import { runCli } from '../support/cli.js';
+import { codeOf, codeOfAsync } from '../support/errors.js';
 
 const CAUTION = new URL('../../vectors/real/caution/', import.meta.url);
 const sample = (f: string) => readFileSync(new URL(f, CAUTION), 'utf8');
@@ -127,5 +133,129 @@ describe('normalizeExpectedPcrs / mergeExpectedPcrs', () => {
   test('merge combines allowed values without duplicates', () => {
     const m = mergeExpectedPcrs(normalizeExpectedPcrs({ 0: A }), normalizeExpectedPcrs({ 0: [A, B], 1: C }));
     expect(asHex(m)).toEqual({ 0: [A, B], 1: [C] });
+  });
+});
+
+describe('misspelled expected-PCR keys silently dropped (issue 15 finding 5)', () => {
+  const message = (f: () => unknown): string => {
+    try {
+      f();
+      return 'accepted';
+    } catch (e) {
+      if (!isEnclaveVerifyError(e)) throw e;
+      return `${e.code}: ${e.message}`;
+    }
+  };
+
+  test("the review's file is refused, naming the first misspelled key", () => {
+    const text = JSON.stringify({ PCR0: A, 'PCR 1': B, PCR_2: C, 'pcr-8': A });
+    expect(message(() => parseExpectedPcrs(text))).toBe(
+      "ERR_EXPECTED_PCRS_FORMAT: 'PCR 1' looks like a PCR key but names no PCR: write PCR0..PCR31 or 0..31 (no space, '_' or '-'); a misspelled expectation would leave that PCR unchecked",
+    );
+  });
+
+  test.each([
+    'PCR 1',
+    'PCR_2',
+    'pcr-8',
+    'PCR32',
+    'pcr',
+    'PCRs',
+    'PCR1a',
+    'expected_pcr0',
+    '32',
+    '001',
+    '1.0',
+    '-1',
+    '+2',
+    ' 4 x',
+  ])('a key that looks like a PCR but is none is refused: %j', (key) => {
+    for (const wrap of [
+      (m: object) => m,
+      (m: object) => ({ Measurements: m }),
+      (m: object) => ({ targets: [{ id: 't', expected_pcrs: m }] }),
+    ]) {
+      const text = JSON.stringify(wrap({ 0: A, [key]: B }));
+      expect(message(() => parseExpectedPcrs(text))).toMatch(
+        /^ERR_EXPECTED_PCRS_FORMAT: '.*' looks like a PCR key but names no PCR/,
+      );
+    }
+    expect(message(() => normalizeExpectedPcrs({ 0: A, [key]: B }))).toMatch(
+      /looks like a PCR key but names no PCR/,
+    );
+  });
+
+  test('keys that are not PCRs are still skipped (nitro-cli HashAlgorithm, canary file extras)', () => {
+    const nitro = { Measurements: { HashAlgorithm: 'Sha384 { ... }', PCR0: A, PCR1: B, PCR2: C } };
+    expect(asHex(parseExpectedPcrs(JSON.stringify(nitro)))).toEqual({ 0: [A], 1: [B], 2: [C] });
+    const canaryFile = { pcr0: A, pcr1: B, pcr2: C, image: 'app:1.0', note: 'from canaryctl' };
+    expect(asHex(parseExpectedPcrs(JSON.stringify(canaryFile)))).toEqual({ 0: [A], 1: [B], 2: [C] });
+    expect(message(() => normalizeExpectedPcrs({ HashAlgorithm: A }))).toBe(
+      "ERR_EXPECTED_PCRS_FORMAT: 'HashAlgorithm' is not a PCR index (0..31, or PCR0..PCR31)",
+    );
+  });
+
+  test('an empty expectation is refused: in the library and in files', () => {
+    const empty =
+      'ERR_EXPECTED_PCRS_FORMAT: no expected PCR given: name at least one (e.g. { 0: "<96 hex digits>" }), or leave the expectation out and report that no PCR was checked';
+    expect(message(() => normalizeExpectedPcrs({}))).toBe(empty);
+    expect(message(() => normalizeExpectedPcrs(new Map()))).toBe(empty);
+    for (const text of [
+      '{}',
+      '{"Measurements": {}}',
+      '{"HashAlgorithm": "x"}',
+      '{"targets": [{"id": "t", "expected_pcrs": {}}]}',
+      '# only a comment',
+    ]) {
+      expect(message(() => parseExpectedPcrs(text))).toBe(
+        'ERR_EXPECTED_PCRS_FORMAT: the expected-PCR file names no PCR',
+      );
+    }
+  });
+});
+
+describe('misspelled or empty expectations through the library and the CLI (issue 15 finding 5)', () => {
+  test('verifyAttestation and verifyDeployment refuse {} and misspelled keys before checking anything', async () => {
+    const pki = await createTestPki();
+    const doc = await issueAttestation(pki);
+    const base = { trustedRoots: [pki.rootPem], currentDate: 'document' as const };
+    expect(
+      await codeOfAsync(verifyAttestation(doc, { ...base, expectedPcrs: { 0: toHex(testPcrs().get(0)!) } })),
+    ).toBe('accepted');
+    for (const expectedPcrs of [{}, new Map(), { PCR0: toHex(testPcrs().get(0)!), 'PCR 1': B }]) {
+      expect(await codeOfAsync(verifyAttestation(doc, { ...base, expectedPcrs }))).toBe(
+        'ERR_EXPECTED_PCRS_FORMAT',
+      );
+      let requests = 0;
+      const transport = async () => {
+        requests++;
+        throw new Error('no request expected');
+      };
+      expect(
+        await codeOfAsync(verifyDeployment('https://enclave.example', { expectedPcrs, transport })),
+      ).toBe('ERR_EXPECTED_PCRS_FORMAT');
+      expect(requests).toBe(0);
+    }
+  });
+
+  test('verify --expect-pcrs with the review\'s file exits 2 instead of "expected PCRs match"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ev-pcr-keys-'));
+    const pki = await createTestPki();
+    writeFileSync(join(dir, 'doc.b64'), toBase64(await issueAttestation(pki)));
+    writeFileSync(join(dir, 'root.pem'), pki.rootPem);
+    const pcr0 = toHex(testPcrs().get(0)!);
+    writeFileSync(join(dir, 'pcrs.json'), JSON.stringify({ PCR0: pcr0, 'PCR 1': B, PCR_2: C, 'pcr-8': A }));
+    const r = await runCli(
+      ['verify', 'doc.b64', '--root', 'root.pem', '--at', 'document', '--expect-pcrs', 'pcrs.json'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^enclave-verify: ERR_EXPECTED_PCRS_FORMAT: 'PCR 1' looks like a PCR key but names no PCR/,
+    );
+    expect(r.stdout).toBe('');
+    rmSync(dir, { recursive: true, force: true });
   });
 });

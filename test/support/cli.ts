@@ -69,7 +69,9 @@ export async function runCli(argv: string[], options: CaptureOptions = {}): Prom
   return { code, ...out };
 }
 
-/** The control characters in `text` other than newline, as code points (for terminal-safety checks). */
+/** The control characters (C0 but newline, DEL, C1) in `text`, as code points (for terminal-safety checks). */
 export function controlCharacters(text: string): number[] {
-  return [...text].map((c) => c.codePointAt(0) ?? 0).filter((n) => (n < 0x20 && n !== 0x0a) || n === 0x7f);
+  return [...text]
+    .map((c) => c.codePointAt(0) ?? 0)
+    .filter((n) => (n < 0x20 && n !== 0x0a) || (n >= 0x7f && n < 0xa0));
 }

@@ -13,7 +13,8 @@ import { cli, PROJECT } from './cli-support.js';
 const VERIFY =
   'attestation=node bin/enclave-verify.js verify {file} [--root {roots}] [--at {at}] [--expect-pcrs {pcrs}] ' +
   '[--nonce {nonce}] [--user-data {user_data}] [--public-key {public_key}] [--max-age {max_age_ms}ms] ' +
-  '[--clock-skew {clock_skew_ms}ms] [--allow-debug{allow_debug}] --json';
+  '[--clock-skew {clock_skew_ms}ms] [--allow-debug{allow_debug}] [--kind {document_kind}] ' +
+  '[--any-pcrs{any_pcrs}] --json';
 const MEASURE = 'eif=node bin/enclave-verify.js measure {file} --format json';
 
 interface RunJson {

@@ -29,10 +29,12 @@ describe('enclave-verify vectors run vectors/', () => {
     // nitro-cli: every case of vectors/real/nitro-cli in both layouts (customer ramdisk SHA-256
     // and size, PCR2; the docker-save form with the bootstrap blobs also PCR0 and PCR1).
     expect(count('ramdisk/real/nitro-cli/')).toBe(12);
-    expect(count('attestation/forge/')).toBe(103);
+    expect(count('attestation/forge/')).toBe(113);
+    // NitroTPM (issue 16): 2 real documents x 8 cases, each passing with its exact code.
+    expect(count('attestation/real/nitrotpm/')).toBe(16);
     // None may be skipped: no case depends on data outside the clone.
     expect(out.skipped).toBe(0);
-    expect(out.results.filter((x) => x.id.startsWith('attestation/real/')).length).toBe(32);
+    expect(out.results.filter((x) => x.id.startsWith('attestation/real/')).length).toBe(48);
     expect(out.results.filter((x) => x.id.startsWith('eif/real/')).length).toBe(7);
   }, 120_000);
 

@@ -1,39 +1,20 @@
 // The page's Canary section in headless Chromium: a statement with its keys and an evidence
 // bundle with expected PCRs, each giving the same verdict and code as `enclave-verify canary`.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/canary/jcs.js';
 import { startUiServer, type UiServer } from '../../src/cli/commands/ui.js';
 import { EVIDENCE_PCRS, statementVector, vectorText } from '../canary/support.js';
+import { launchBrowser } from '../support/browser.js';
 import { runCli } from '../support/cli.js';
 
 const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
 
-/**
- * Chromium as the page tests find it: CHROMIUM_PATH, Debian's /usr/bin/chromium, else the bundled
- * @sparticuz/chromium build. (test/support/browser.ts from the self-contained-clone work does the
- * same; switch to it once it is on main.)
- */
-async function launch(): Promise<Browser> {
-  const system = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find((p) => p && existsSync(p));
-  if (system)
-    return chromium.launch({
-      executablePath: system,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu'],
-    });
-  const bundled = (await import('@sparticuz/chromium')).default;
-  return chromium.launch({
-    executablePath: await bundled.executablePath(),
-    headless: true,
-    args: bundled.args,
-  });
-}
 const v = statementVector();
 const STATEMENT = JSON.stringify(v.statement, null, 2);
 const KEYS = canonicalJson(v.keys);
@@ -56,7 +37,7 @@ beforeAll(async () => {
     build: { outDir: webBuild, emptyOutDir: true },
   });
   ui = await startUiServer({ port: 0, root: webBuild });
-  browser = await launch();
+  browser = await launchBrowser();
   context = await browser.newContext();
   files = mkdtempSync(join(tmpdir(), 'ev-canary-page-files-'));
   writeFileSync(join(files, 'statement.json'), STATEMENT);

@@ -80,3 +80,35 @@ describe('verdict lines', () => {
     expect(await line(`PCR0: ${PCR0}\nPCR1: ${PCR1}`)).toBe('All 2 expected PCRs match.');
   });
 });
+
+describe('verdict states (issue 16)', () => {
+  const TPM = new URL('../../vectors/real/nitrotpm/', import.meta.url);
+  const tpm = (
+    JSON.parse(readFileSync(new URL('manifest.json', TPM), 'utf8')) as {
+      file: string;
+      nitrotpm_pcrs: Record<string, string>;
+    }[]
+  )[0]!;
+  const bytes = new Uint8Array(readFileSync(new URL(tpm.file, TPM)));
+  const run = (expected: string | undefined) =>
+    verifyDocument(bytes, {
+      at: 'document',
+      expected: expected === undefined ? undefined : parseExpectedPcrs(expected),
+      allowDebug: false,
+      trustedRoots: undefined,
+    });
+
+  it('no expected PCRs: the warning state, never "ok"; with PCRs: "ok", naming the NitroTPM kind', async () => {
+    const warn = await run(undefined);
+    expect([warn.verdict.state, warn.verdict.title]).toEqual(['warn', '⚠ Genuine, code not checked']);
+    expect(warn.verdict.state === 'warn' && warn.verdict.lines).toEqual([
+      expect.stringMatching(/^Genuine AWS NitroTPM attestation of an EC2 instance: the certificate chain/),
+      'No expected PCRs were given: this proves the document is genuine, not WHICH code the instance booted. Give the PCRs you expect to check the code.',
+    ]);
+    const ok = await run(`PCR4: ${tpm.nitrotpm_pcrs['4']}`);
+    expect([ok.verdict.state, ok.verdict.title]).toEqual(['ok', 'Verified']);
+    expect(ok.report?.document?.kind).toBe('nitrotpm');
+    const bad = await run(`PCR12: ${'00'.repeat(48)}`);
+    expect(bad.verdict.state === 'bad' && bad.verdict.code).toBe('ERR_PCR_MISMATCH');
+  });
+});

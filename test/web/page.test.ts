@@ -135,7 +135,9 @@ async function cliRefusal(file: string, ...flags: string[]): Promise<{ code: str
     env: {},
     cwd: PROJECT,
   };
-  const exit = await runVerify([file, '--json', ...flags], ctx);
+  // The page verifies without expected PCRs when none are given; the CLI needs that said.
+  const expects = flags.some((f) => f === '--pcr' || f === '--expect-pcrs');
+  const exit = await runVerify([file, '--json', ...flags, ...(expects ? [] : ['--any-pcrs'])], ctx);
   const result = JSON.parse(text) as { ok: boolean; code?: string; message?: string };
   expect(exit).toBe(1);
   expect(result.ok).toBe(false);
@@ -321,17 +323,103 @@ describe('verifier page in Chromium', () => {
     await page.close();
   });
 
-  it('checks at a given UTC time exactly like verify --at', async () => {
+  it('shows a genuine document checked without expected PCRs as a warning, never the green verdict', async () => {
+    const doc = entry('caution_2025-12-23_bootproof');
+    const page = await openPage();
+    await page.setInputFiles('#doc-file', vector(`nitro/${doc.file}`));
+    await expect.poll(() => page.textContent('#doc-status')).toContain('module ');
+    await page.check('#at-document');
+    const warn = await verify(page);
+    expect(warn.state).toBe('warn');
+    expect(await page.getAttribute('#verdict', 'class')).toBe('verdict verdict-warn');
+    expect(await page.textContent('#verdict .verdict-title')).toBe('⚠ Genuine, code not checked');
+    expect(warn.text).toContain(
+      'No expected PCRs were given: this proves the document is genuine, not WHICH code runs.',
+    );
+    expect(await page.textContent('#pcr-summary')).toBe(
+      'No expected PCRs given: the values are shown, not checked.',
+    );
+    const colours = () =>
+      page.$eval('#verdict', (el) => {
+        const s = getComputedStyle(el);
+        return `${s.backgroundColor} ${s.borderLeftColor}`;
+      });
+    const warnColours = await colours();
+    await page.screenshot({ path: join(SCREENSHOTS, 'genuine-code-not-checked.png'), fullPage: true });
+    // The same document with its PCRs expected: the green verdict, in other colours.
+    await page.fill('#pcrs-text', pcrLines(doc));
+    const ok = await verify(page);
+    expect([ok.state, await page.textContent('#verdict .verdict-title')]).toEqual(['ok', 'Verified']);
+    expect(await colours()).not.toBe(warnColours);
+    await page.close();
+  });
+
+  it('verifies a real NitroTPM document: kind shown, TPM PCRs labelled, unmeasured PCRs never match', async () => {
+    const tpm = (
+      JSON.parse(readFileSync(vector('nitrotpm/manifest.json'), 'utf8')) as {
+        file: string;
+        module_id: string;
+        nitrotpm_pcrs: Record<string, string>;
+      }[]
+    )[0]!;
+    const page = await openPage();
+    await page.setInputFiles('#doc-file', vector(`nitrotpm/${tpm.file}`));
+    await expect.poll(() => page.textContent('#doc-status')).toContain(`module ${tpm.module_id}`);
+    await page.check('#at-document');
+    await page.fill('#pcrs-text', `PCR4: ${tpm.nitrotpm_pcrs['4']}\nPCR7: ${tpm.nitrotpm_pcrs['7']}`);
+    const v = await verify(page);
+    expect([v.state, await page.textContent('#verdict .verdict-title')]).toEqual(['ok', 'Verified']);
+    expect(v.text).toContain('Genuine AWS NitroTPM attestation of an EC2 instance');
+    expect(await page.getAttribute('#document-kind', 'data-kind')).toBe('nitrotpm');
+    expect(await page.textContent('#document-kind')).toContain('nitrotpm_pcrs');
+    expect(await page.textContent('#pcrs-result-heading')).toBe('NitroTPM PCRs (nitrotpm_pcrs)');
+    const rows = await pcrRows(page);
+    expect([rows['4']?.state, rows['7']?.state, rows['0']?.state]).toEqual(['match', 'match', 'unchecked']);
+    expect(await page.textContent('#pcr-table tr[data-pcr="4"] th')).toBe('TPM PCR4');
+    // No debug badge on a TPM document's PCR0..2; the all-ff PCR17..22 are shown.
+    expect(await page.textContent('#pcr-table tr[data-pcr="0"] .actual')).toBe(tpm.nitrotpm_pcrs['0']);
+    expect(rows['17']?.actual).toBe('ff'.repeat(48));
+    await page.screenshot({ path: join(SCREENSHOTS, 'nitrotpm-verified.png'), fullPage: true });
+    // An expectation naming a PCR that holds its reset value is refused, as by the CLI.
+    await page.fill('#pcrs-text', `PCR4: ${tpm.nitrotpm_pcrs['4']}\nPCR12: ${'00'.repeat(48)}`);
+    const bad = await verify(page);
+    const cli = await cliRefusal(
+      vector(`nitrotpm/${tpm.file}`),
+      '--at',
+      'document',
+      '--pcr',
+      `4=${tpm.nitrotpm_pcrs['4']}`,
+      '--pcr',
+      `12=${'00'.repeat(48)}`,
+    );
+    expect([bad.code, cli.code]).toEqual(['ERR_PCR_MISMATCH', 'ERR_PCR_MISMATCH']);
+    expect(await page.textContent('#verdict .verdict-error')).toBe(`${cli.code}: ${cli.message}`);
+    expect(await page.textContent('#pcr-table tr[data-pcr="12"] .actual')).toContain(
+      'reset value: nothing measured',
+    );
+    expect((await pcrRows(page))['12']?.state).toBe('mismatch');
+    await page.close();
+  });
+
+  it('checks at a given time exactly like verify --at: the same parser, a zone required', async () => {
     const doc = entry('anchorage_2022-11-09_eu-west-1');
     const page = await openPage();
     await page.setInputFiles('#doc-file', vector(`nitro/${doc.file}`));
     // The signing certificate lives 3 hours: 22:51:57 .. 01:52:00 UTC.
-    await page.fill('#at-time', '2022-11-10T01:00:00');
+    await page.fill('#at-time', '2022-11-10T01:00:00Z');
     expect(await page.isChecked('#at-given')).toBe(true);
     const inside = await verify(page);
-    expect(inside.state).toBe('ok');
+    // Genuine, but no PCRs were given: a warning, not the green verdict.
+    expect(inside.state).toBe('warn');
     expect(await page.textContent('#checked-at')).toBe('2022-11-10 01:00:00 UTC: the time you gave');
-    await page.fill('#at-time', '2022-11-10T02:00:00');
+    // A time without a zone is refused with the CLI's code and words, not read as UTC or local.
+    await page.fill('#at-time', '2022-11-10T01:00:00');
+    const zoneless = await verify(page);
+    expect(zoneless.code).toBe('ERR_USAGE');
+    expect(await page.textContent('#verdict .verdict-error')).toBe(
+      "ERR_USAGE: the given verification time '2022-11-10T01:00:00' has no time zone, so it would depend on this machine's TZ setting; add Z for UTC or an offset, e.g. 2025-12-23T17:20:16Z or 2025-12-23T18:20:16+01:00",
+    );
+    await page.fill('#at-time', '2022-11-10T03:00:00+01:00');
     const after = await verify(page);
     const cli = await cliRefusal(vector(`nitro/${doc.file}`), '--at', '2022-11-10T02:00:00Z');
     expect(cli.code).toBe('ERR_CERT_EXPIRED');
@@ -356,7 +444,7 @@ describe('verifier page in Chromium', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'debug-mode.png'), fullPage: true });
     await page.check('#allow-debug');
     const allowed = await verify(page);
-    expect(allowed.state).toBe('ok');
+    expect(allowed.state).toBe('warn');
     expect(allowed.text).toContain('DEBUG enclave accepted on request');
     await page.close();
   });
@@ -445,7 +533,7 @@ describe('verifier page in Chromium', () => {
       await page.fill('#doc-text', text);
       expect(await page.textContent('#doc-status'), name).toContain(`module ${moduleId}`);
       const v = await verify(page);
-      expect(v.state, name).toBe('ok');
+      expect(v.state, name).toBe('warn');
       expect(await page.textContent('#module-id')).toBe(moduleId);
     }
     // An endpoint answer pasted with its manifest: shown, and labelled as not signed.
@@ -456,7 +544,7 @@ describe('verifier page in Chromium', () => {
         manifest: { app_source: { url: 'https://git.example/app.git', commit: 'abc123' } },
       }),
     );
-    expect((await verify(page)).state).toBe('ok');
+    expect((await verify(page)).state).toBe('warn');
     expect(await page.textContent('#manifest-heading')).toBe('Build manifest (NOT signed)');
     expect(await page.textContent('.manifest pre')).toContain('https://git.example/app.git');
 
@@ -472,7 +560,7 @@ describe('verifier page in Chromium', () => {
     await expect
       .poll(() => page.textContent('#doc-status'))
       .toContain('Loaded dropped.cbor: 4461 bytes (raw CBOR)');
-    expect((await verify(page)).state).toBe('ok');
+    expect((await verify(page)).state).toBe('warn');
 
     // A file too large to be a document is refused before reading, and never leaves the
     // earlier document in place to be verified instead.
@@ -531,7 +619,8 @@ describe('verifier page in Chromium', () => {
       await page.keyboard.press('Tab');
     }
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('verify');
-    expect((await afterAction(page, () => page.keyboard.press('Enter'))).state).toBe('ok');
+    // No PCRs given: the warning verdict, whose text must meet the contrast bar below too.
+    expect((await afterAction(page, () => page.keyboard.press('Enter'))).state).toBe('warn');
     // On a phone the result sits below the form: the page brings the verdict into view.
     expect(await page.$eval('#verdict', (el) => el.getBoundingClientRect().top)).toBeGreaterThanOrEqual(0);
     await page.screenshot({ path: join(SCREENSHOTS, 'verified-phone-viewport.png') });

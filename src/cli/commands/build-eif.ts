@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { formatNitroCli, measurementsRecord } from '../../measure/format.js';
 import { writeEifFile } from '../../measure/node/write-file.js';
+import { printable } from '../../util/terminal-text.js';
 import { parseFlags, readSigningCertificate, usageError } from '../args.js';
 import type { Command } from '../context.js';
 import { EXIT, reportError } from '../context.js';
@@ -96,7 +97,8 @@ export const run: Command = async (argv, ctx) => {
       ctx.stdout.write(
         `${JSON.stringify({ ok: true, path: written.path, size: written.size, crc32: written.crc32.toString(16).padStart(8, '0'), sections: written.sections, pcrs })}\n`,
       );
-    } else ctx.stdout.write(`Output file: ${values.output}\n${formatNitroCli(written.pcrs)}`);
+    } else
+      ctx.stdout.write(`Output file: ${printable(values.output ?? '')}\n${formatNitroCli(written.pcrs)}`);
     return EXIT.VERIFIED;
   } catch (e) {
     return reportError(ctx, e, wantsJson);

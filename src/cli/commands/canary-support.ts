@@ -11,6 +11,7 @@ import { printable } from '../../deployment/response.js';
 import { EnclaveVerifyError, type ErrorCode } from '../../errors.js';
 import { type ExpectedPcrs, normalizeExpectedPcrs, parseExpectedPcrs } from '../../policy/expected-pcrs.js';
 import { toHex } from '../../util/bytes.js';
+import { parseInstant } from '../../util/instant.js';
 import { cannotRead, readFileBytes, readFileText, readRootFile, usageError } from '../args.js';
 import type { CliContext } from '../context.js';
 import { EXIT } from '../context.js';
@@ -254,14 +255,10 @@ export async function readCas(ctx: CliContext, files: string[] | undefined): Pro
  */
 export function parseAtFlag(text: string | undefined, sub: string): Date {
   if (text === undefined || text === 'now') return new Date();
-  if (
-    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text) ||
-    Number.isNaN(Date.parse(text))
-  ) {
-    throw canaryUsage(
-      sub,
-      `--at '${text}' is not 'now' or an ISO time with its zone, such as 2026-07-17T12:01:00Z`,
-    );
+  // The one parser of typed times (as verify --at and the web page): zone required, real dates.
+  try {
+    return parseInstant(text, '--at');
+  } catch (e) {
+    throw canaryUsage(sub, `${(e as Error).message}; or give 'now'`);
   }
-  return new Date(text);
 }

@@ -9,11 +9,14 @@ import { parseCanaryConfig } from '../../canary/config.js';
 import { sha256Digest } from '../../canary/digest.js';
 import { deriveCanaryKeys, generateSeed, parseMasterSeed } from '../../canary/keys.js';
 import { CanaryMonitor } from '../../canary/node/monitor.js';
+import { revocationEvidenceHook } from '../../canary/node/revocation-hook.js';
 import { startApi } from '../../canary/node/server.js';
 import { printable } from '../../deployment/response.js';
+import { ChainCache } from '../../trust/cache.js';
 import { parseFlags, readFileText, readRootFile, usageError } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT } from '../context.js';
+import { REVOCATION_FLAGS, revocationFromFlags, revocationHelp } from '../revocation-flags.js';
 import { parseDuration } from './verify.js';
 
 const HELP = `usage: enclave-verify canary watch canary.json [options]
@@ -42,7 +45,7 @@ options:
                           (tests and labs only; refused by default)
   --max-concurrent N      probes in flight over all targets (default 16)
   --timeout DURATION      whole-request timeout per probe (default 15s; connect 5s)
-  --help                  show this help
+${revocationHelp(26)}  --help                  show this help
 
 Stops on Ctrl-C. Exit codes: 0 stopped, 2 usage or input error.
 `;
@@ -85,6 +88,7 @@ export async function runWatch(
         'allow-private': { type: 'boolean' },
         'max-concurrent': { type: 'string' },
         timeout: { type: 'string' },
+        ...REVOCATION_FLAGS,
         help: { type: 'boolean', short: 'h' },
       },
     },
@@ -96,6 +100,8 @@ export async function runWatch(
   }
   if (positionals.length !== 1)
     throw usageError('canary watch', 'give exactly one config file (canary.json)');
+  // Before anything is read or started, so a wrong revocation flag is the error shown.
+  const revocation = await revocationFromFlags(values, ctx);
   if (values['seed-file'] && values['ephemeral-identity']) {
     throw usageError('canary watch', '--seed-file and --ephemeral-identity exclude each other');
   }
@@ -148,6 +154,7 @@ export async function runWatch(
         '*** Use it for tests and labs only, never on a production monitor.                               ***\n\n',
     );
   }
+  const log = (line: string) => ctx.stderr.write(`${new Date().toISOString()} ${printable(line)}\n`);
   const api = await startApi(listen);
   let monitor: CanaryMonitor | undefined;
   try {
@@ -161,7 +168,17 @@ export async function runWatch(
       ...(timeoutMs ? { timeoutMs } : {}),
       ...(maxConcurrent ? { maxConcurrent } : {}),
       binaryDigest,
-      log: (line) => ctx.stderr.write(`${new Date().toISOString()} ${printable(line)}\n`),
+      log,
+      ...(revocation
+        ? {
+            evidenceHook: revocationEvidenceHook({
+              checkRevocation: revocation,
+              ...(roots.length > 0 ? { trustedRoots: roots } : {}),
+              cache: new ChainCache({ maxCertificates: 256 }),
+              log,
+            }),
+          }
+        : {}),
     });
     api.ready(monitor);
     const loopback = /^(127\.|::1$|localhost$)/.test(listen.host);

@@ -13,10 +13,13 @@ import { watchDeployment } from '../../deployment/watch.js';
 import { EnclaveVerifyError } from '../../errors.js';
 import { deploymentJson, renderDeploymentText, renderWatchLine } from '../../report/deployment.js';
 import { type DeploymentAuditInputs, renderDeploymentAudit } from '../../report/deployment-audit.js';
+import { ChainCache } from '../../trust/cache.js';
 import { toHex } from '../../util/bytes.js';
 import { parseFlags, readFileText, usageError } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
+import { requireExpectation } from '../expectation-required.js';
+import { REVOCATION_FLAGS, revocationFromFlags, revocationHelp } from '../revocation-flags.js';
 import {
   evidenceTargetId,
   manifestAuthentication,
@@ -34,7 +37,7 @@ a bare origin means /attestation), verify the returned document now, with that n
 fresh timestamp, check the TLS binding, and print a report. Redirects are never followed;
 responses are capped at 1 MiB.
 
-expectations (as in \`verify\`):
+expectations (as in \`verify\`; one of --pcr, --expect-pcrs, --eif, --rebuild or --any-pcrs is required):
   --pcr N=HEX             expected value of PCR N (repeatable; several per index allowed)
   --expect-pcrs FILE      expected PCRs (nitro-cli JSON, eif_build .pcrs, caution verify text, canary JSON)
   --target ID             target of a canary config given to --expect-pcrs
@@ -42,11 +45,13 @@ expectations (as in \`verify\`):
   --rebuild RECIPE        expect the PCR0/1/2 rebuilt from sources: Caution's ramdisk rebuilt byte
                           for byte from the recipe's app and overlays, measured with its kernel and
                           cmdline (RECIPE: JSON as written by \`rebuild\`; see \`verify --help\`)
+  --any-pcrs              expect no PCRs: check only that a genuine enclave answers, NOT which code
+                          it runs (the report says so); never before sending it secrets
   --root FILE             trust this root (PEM or DER) instead of the AWS Nitro root (repeatable)
   --allow-debug           accept a debug-mode enclave (PCR0..2 all zeros)
   --max-age DURATION      largest accepted age of the document (default 5m)
   --require-tls-binding   fail unless the TLS binding was checked and passed
-
+${revocationHelp(26)}
 connection:
   --ca PEM                also trust this CA for the TLS connection (self-hosted, demo)
   --timeout DURATION      whole-request timeout (default 30s)
@@ -66,7 +71,8 @@ output:
   --fail-fast             with --watch, stop with exit 1 at the first failure
   --help                  show this help
 
-DURATION: a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m); a bare number is seconds.
+DURATION: a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m); a bare number is seconds;
+at most 2147483647ms (24d 20h 31m 23.647s).
 Exit codes: 0 verified, 1 rejected, 2 usage or input error.
 `;
 
@@ -92,6 +98,7 @@ export const run: Command = async (argv, ctx) => {
         rebuild: { type: 'string' },
         root: { type: 'string', multiple: true },
         'allow-debug': { type: 'boolean' },
+        'any-pcrs': { type: 'boolean' },
         'max-age': { type: 'string' },
         'require-tls-binding': { type: 'boolean' },
         ca: { type: 'string', multiple: true },
@@ -104,6 +111,7 @@ export const run: Command = async (argv, ctx) => {
         watch: { type: 'string' },
         count: { type: 'string' },
         'fail-fast': { type: 'boolean' },
+        ...REVOCATION_FLAGS,
         help: { type: 'boolean', short: 'h' },
       },
     },
@@ -117,10 +125,11 @@ export const run: Command = async (argv, ctx) => {
   if (positionals.length !== 1) {
     throw new EnclaveVerifyError(
       'ERR_USAGE',
-      'give exactly one URL, e.g. enclave-verify deployment https://enclave.example',
+      'give exactly one URL, e.g. enclave-verify deployment https://enclave.example --eif enclave.eif',
     );
   }
   const url = positionals[0]!;
+  requireExpectation('deployment', values);
   if ((values.count || values['fail-fast']) && !values.watch) {
     throw new EnclaveVerifyError('ERR_USAGE', '--count and --fail-fast only apply with --watch INTERVAL');
   }
@@ -158,6 +167,8 @@ export const run: Command = async (argv, ctx) => {
     requireTlsBinding: values['require-tls-binding'] ?? false,
     transport: tap.transport,
   };
+  const revocation = await revocationFromFlags(values, ctx);
+  if (revocation) options.checkRevocation = revocation;
   // The re-check states the expected PCRs by value, whatever file they came from, so the record
   // stays checkable without the EIF or PCR files. PCRs rebuilt from sources are the exception:
   // the re-check rebuilds them again from the recipe file, which is the point of the record.
@@ -167,6 +178,8 @@ export const run: Command = async (argv, ctx) => {
       .filter((f) => f.flag === '--rebuild' || f.flag === '--root')
       .flatMap((f) => [f.flag, f.path]),
     ...(values['allow-debug'] ? ['--allow-debug'] : []),
+    // The re-check must make the same choice explicitly, or `verify` refuses to run it.
+    ...(values['any-pcrs'] ? ['--any-pcrs'] : []),
   ];
   const inputs: DeploymentAuditInputs = {
     argv: ['deployment', ...argv],
@@ -195,6 +208,8 @@ export const run: Command = async (argv, ctx) => {
       if (!Number.isInteger(count) || count < 1)
         throw new EnclaveVerifyError('ERR_USAGE', '--count must be a positive integer');
     }
+    // One cache for the whole watch: certificates and CRLs (until their nextUpdate) are reused.
+    options.cache = new ChainCache();
     return watch(url, options, { intervalMs, count, failFast: values['fail-fast'] ?? false, json }, ctx);
   }
 
@@ -242,7 +257,9 @@ export const run: Command = async (argv, ctx) => {
     if (values.report) ctx.stdout.write(`\nAudit record written to ${values.report}\n`);
   }
   if (probe.ok) return EXIT.VERIFIED;
-  if (!json) ctx.stderr.write(`enclave-verify: ${probe.error?.code}: ${probe.error?.message}\n`);
+  // The message quotes what the endpoint sent (unverified): one neutralised line, as reportError does.
+  if (!json)
+    ctx.stderr.write(`enclave-verify: ${probe.error?.code}: ${printable(probe.error?.message ?? '')}\n`);
   return exitCodeFor(probe.error);
 };
 

@@ -13,7 +13,7 @@ import { progressBar } from '../../measure/node/progress.js';
 import { decodeUtf8, toHex } from '../../util/bytes.js';
 import { cannotRead, outputFormat, parseFlags, readSigningCertificate, usageError } from '../args.js';
 import type { CliContext, Command } from '../context.js';
-import { EXIT, reportError } from '../context.js';
+import { EXIT, reportError, unneutralised } from '../context.js';
 
 const HELP = `usage: enclave-verify measure <file.eif> [options]
        enclave-verify measure --kernel FILE --cmdline STRING --ramdisk FILE [--ramdisk FILE]... [options]
@@ -142,7 +142,7 @@ async function measureWithProgress(
   );
   const bar =
     showProgress && ctx.stderr.isTTY && size >= 64 * 1024 * 1024
-      ? progressBar(ctx.stderr, 'measuring')
+      ? progressBar(unneutralised(ctx.stderr), 'measuring')
       : undefined;
   try {
     return await measureEifFile(path, {
@@ -242,7 +242,7 @@ export const run: Command = async (argv, ctx) => {
     if (m.eif?.signature && !m.eif.signature.signatureCheck) {
       if (format !== 'json')
         ctx.stderr.write(
-          `enclave-verify: ERR_EIF_SIGNATURE: the EIF signature does not verify: ${m.eif.signature.reason}\n`,
+          `enclave-verify: ERR_EIF_SIGNATURE: the EIF signature does not verify: ${printable(m.eif.signature.reason ?? '')}\n`,
         );
       return EXIT.REJECTED;
     }

@@ -131,7 +131,7 @@ export const run: Command = async (argv, ctx) => {
       }
       if (json)
         ctx.stdout.write(`${JSON.stringify({ ok: true, ramdisk: r.label, out, entries: tree.size })}\n`);
-      else ctx.stdout.write(`extracted ${tree.size} entries of ${r.label} to ${out}\n`);
+      else ctx.stdout.write(`extracted ${tree.size} entries of ${printable(r.label)} to ${printable(out)}\n`);
       return EXIT.VERIFIED;
     }
     if (sub === 'diff') {

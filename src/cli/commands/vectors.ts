@@ -30,7 +30,8 @@ options:
                       exit 0 = accept, 1 = reject, 2 = rejected input; a JSON object on stdout
                       with "code"/"class" (and PCRs) is compared too. Placeholders: {file} {root}
                       {roots} {at} {at_ms} {pcrs} {nonce} {user_data} {public_key} {max_age_ms}
-                      {clock_skew_ms} {allow_debug} {target} {app} {overlays} {id} {kind} {dir};
+                      {clock_skew_ms} {allow_debug} {any_pcrs} {document_kind} {target} {app}
+                      {overlays} {id} {kind} {dir};
                       [ ... ] is an optional group (dropped when a value is absent).
   --match LEVEL       how rejections are compared: code (default), class, outcome
   --jobs N            cases run at once (default 1; 2 with --command)

@@ -1,5 +1,6 @@
 /**
- * `enclave-verify verify <file|->`: verify one attestation document and print the report.
+ * `enclave-verify verify <file|->`: verify one attestation document and print the report; with
+ * several files or a directory, a batch audit (`verify-batch.ts`).
  *
  * Expectations (PCRs) come from several flags; they are gathered by {@link assembleExpectations},
  * the one place to extend when adding a new source (e.g. PCRs measured from an EIF or its parts).
@@ -11,6 +12,7 @@ import { EnclaveVerifyError } from '../../errors.js';
 import { expectedPcrsFromEif, expectedPcrsFromParts } from '../../measure/node/parts.js';
 import { decodeDocumentInput } from '../../parse/input.js';
 import { MAX_INPUT_BYTES } from '../../parse/limits.js';
+import type { AttestationKind } from '../../parse/payload.js';
 import {
   type ExpectedPcrs,
   mergeExpectedPcrs,
@@ -21,10 +23,26 @@ import { describeRebuild, expectedPcrsFromRecipe, rebuildJson } from '../../rebu
 import { verificationJson } from '../../report/attestation-json.js';
 import { renderVerificationText } from '../../report/attestation-text.js';
 import { ByteChunks, fromBase64, fromHex, utf8 } from '../../util/bytes.js';
+import { printable } from '../../util/terminal-text.js';
 import { checkAttestation, type VerifyOptions } from '../../verify.js';
-import { cannotRead, parseDurationFlag, readFileBytes, readFileText, readRootFile } from '../args.js';
+import {
+  cannotRead,
+  parseAtFlag,
+  parseDurationFlag,
+  readFileBytes,
+  readFileText,
+  readRootFile,
+} from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
+import { requireExpectation } from '../expectation-required.js';
+import {
+  REVOCATION_FLAGS,
+  type RevocationFlagValues,
+  revocationFromFlags,
+  revocationHelp,
+} from '../revocation-flags.js';
+import { defaultJobs, MAX_JOBS, runBatch } from './verify-batch.js';
 
 /** Flags of `verify` (node:util parseArgs configuration). Add new expectation flags here. */
 export const VERIFY_FLAGS = {
@@ -44,6 +62,10 @@ export const VERIFY_FLAGS = {
   'max-age': { type: 'string' },
   'clock-skew': { type: 'string' },
   'allow-debug': { type: 'boolean' },
+  ...REVOCATION_FLAGS,
+  jobs: { type: 'string' },
+  'any-pcrs': { type: 'boolean' },
+  kind: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -52,15 +74,18 @@ export const VERIFY_FLAGS = {
 export type VerifyFlagValues = Partial<Record<keyof typeof VERIFY_FLAGS, string | string[] | boolean>>;
 
 const HELP = `usage: enclave-verify verify <file|-> [options]
+       enclave-verify verify <file|dir>... [--jobs N] [options]   (batch audit)
 
-Verify an AWS Nitro attestation document: strict parse, certificate chain to the pinned AWS
-Nitro root, COSE ES384 signature, debug mode, then the expectations you give.
+Verify an AWS Nitro attestation document (a Nitro Enclave's, or an EC2 instance's NitroTPM's):
+strict parse, certificate chain to the pinned AWS Nitro root, COSE ES384 signature, debug mode,
+then the expectations you give. An expectation is required: --pcr, --expect-pcrs, --eif,
+--kernel/--cmdline/--ramdisk or --rebuild; --any-pcrs checks genuineness only.
 The input may be raw CBOR, base64, hex, or endpoint JSON {"document": "<base64>"}; '-' reads stdin.
 
 options:
   --root FILE           trust this root (PEM or DER) instead of the AWS root (repeatable; test PKIs)
   --at ISO|now|document verification time (default now; 'document' = the document's own timestamp,
-                        for audits of past evidence)
+                        for audits of past evidence); ISO with Z or an offset: 2025-12-23T17:20:16Z
   --pcr N=HEX           expected PCR value (repeatable; several values for one N = any of them)
   --expect-pcrs FILE    expected PCRs from nitro-cli/describe-eif JSON, eif_build .pcrs, 'PCRn: hex'
                         lines, a {"0": hex} map, or a Caution canary config
@@ -77,12 +102,28 @@ options:
   --user-data VALUE     expected user data (same forms)
   --public-key VALUE    expected public key (same forms)
   --max-age DURATION    refuse documents older than this at the verification time (e.g. 5m, 30s)
-  --clock-skew DURATION tolerance for documents dated in the future (default 60s)
-  --allow-debug         accept debug-mode enclaves (PCR0..2 zero); never in production
-  --json                print one JSON object { ok, code?, message?, document, checks, ... }
+  --clock-skew DURATION tolerance for documents dated in the future (default 60s); it does not
+                        widen --max-age
+  --any-pcrs            expect no PCRs: check only that the document is genuine, NOT which code
+                        runs (the report says so); without it an expectation above is required
+  --kind enclave|nitrotpm
+                        require this kind of document (default: either; the report names it)
+  --allow-debug         accept debug-mode enclaves (PCR0..2 zero); never in production.
+                        NitroTPM documents have no debug mode; for them an expected PCR still at
+                        its reset value (all 00 or all ff: nothing measured) is a mismatch
+${revocationHelp(24)}  --json                print one JSON object { ok, code?, message?, document, checks, ... }
+  --jobs N              batch: documents verified at once (default 4 per CPU)
   --help                show this help
 
-DURATION: a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m); a bare number is seconds.
+Batch audit: with several files, a directory (read recursively) or --jobs, every file is verified
+with the same options and one shared certificate cache, one line per file in input order (files
+in a directory in the order the file system lists them), then a summary line ("N files: V
+verified, R rejected (CODE count, ...)"); --json prints JSON Lines, each with "file", then
+{"summary": ...}. A file that cannot be read or is not a document gets its own REJECTED line.
+Exit 0 only when every file verified, else 1.
+
+DURATION: a number with ms, s, m, h or d (e.g. 500ms, 30s, 5m); a bare number is seconds;
+at most 2147483647ms (24d 20h 31m 23.647s).
 exit codes: 0 verified, 1 rejected, 2 usage or input error
 `;
 
@@ -173,7 +214,8 @@ export function parseDuration(text: string, flag: string): number {
 }
 
 /**
- * The verification time of `--at`: `now` (default), `document`, or an ISO 8601 instant.
+ * The verification time of `--at`: `now` (default), `document`, or an ISO 8601 instant with `Z`
+ * or an offset (see `parseAtFlag`).
  *
  * @example
  * ```ts
@@ -181,11 +223,7 @@ export function parseDuration(text: string, flag: string): number {
  * ```
  */
 export function parseAt(text: string | undefined): Date | 'document' | undefined {
-  if (text === undefined || text === 'now') return undefined;
-  if (text === 'document') return 'document';
-  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(ms)) throw usage(`--at '${text}' is not an ISO 8601 time, 'now' or 'document'`);
-  return new Date(ms);
+  return parseAtFlag(text, '--at', usage);
 }
 
 /** One source of expected PCRs, described for the report. */
@@ -305,7 +343,40 @@ export async function verifyOptionsFromFlags(
     options.clockSkewMs = parseDuration(values['clock-skew'] as string, '--clock-skew');
   }
   if (values['allow-debug']) options.allowDebug = true;
+  if (values.kind !== undefined) options.kind = parseKind(values.kind as string);
+  const revocation = await revocationFromFlags(values as RevocationFlagValues, ctx);
+  if (revocation) options.checkRevocation = revocation;
   return options;
+}
+
+// Several paths, --jobs, or one directory: a batch audit (one line per file).
+async function isBatch(paths: string[], jobs: string | undefined, ctx: CliContext): Promise<boolean> {
+  if (paths.length > 1 || jobs !== undefined) return true;
+  if (paths[0] === '-') return false;
+  return stat(resolve(ctx.cwd, paths[0]!)).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}
+
+function parseJobs(text: string): number {
+  const n = /^\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_JOBS))
+    throw usage(`--jobs '${text.slice(0, 16)}' must be a whole number from 1 to ${MAX_JOBS}`);
+  return n;
+}
+
+/**
+ * The document kind of `--kind`: `enclave` or `nitrotpm`.
+ *
+ * @example
+ * ```ts
+ * parseKind('nitrotpm'); // 'nitrotpm'
+ * ```
+ */
+export function parseKind(text: string): AttestationKind {
+  if (text === 'enclave' || text === 'nitrotpm') return text;
+  throw usage(`--kind '${text.slice(0, 24)}' is not a document kind: give enclave or nitrotpm`);
 }
 
 function parseFlags(argv: string[]) {
@@ -321,7 +392,7 @@ function parseFlags(argv: string[]) {
  *
  * @example
  * ```ts
- * const code = await run(['doc.cbor', '--at', 'document', '--json'], ctx);
+ * const code = await run(['doc.cbor', '--at', 'document', '--expect-pcrs', 'enclave.pcrs', '--json'], ctx);
  * ```
  */
 export const run: Command = async (argv, ctx) => {
@@ -330,7 +401,13 @@ export const run: Command = async (argv, ctx) => {
     ctx.stdout.write(HELP);
     return EXIT.VERIFIED;
   }
-  if (positionals.length !== 1) throw usage('give exactly one document: a file path or - for stdin');
+  if (positionals.length === 0) throw usage('give a document: a file path or - for stdin');
+  requireExpectation('verify', values);
+  if (await isBatch(positionals, values.jobs, ctx)) {
+    if (positionals.includes('-')) throw usage("'-' (stdin) cannot be part of a batch; give files");
+    const jobs = values.jobs === undefined ? defaultJobs() : parseJobs(values.jobs);
+    return runBatch(positionals, await verifyOptionsFromFlags(values, ctx), jobs, values.json === true, ctx);
+  }
   const sources: ExpectationSource[] = [];
   const options = await verifyOptionsFromFlags(values, ctx, sources);
   const bytes = decodeDocumentInput(await readInputArgument(positionals[0]!, ctx));
@@ -346,8 +423,9 @@ export const run: Command = async (argv, ctx) => {
   } else {
     ctx.stdout.write(renderVerificationText(report));
     for (const s of measured) {
-      if (s.lines) ctx.stdout.write(`${s.lines.join('\n')}\n`);
-      else ctx.stdout.write(`expected PCRs measured from ${s.describe}\n`);
+      // File names given on the command line: one neutralised line each.
+      if (s.lines) ctx.stdout.write(`${s.lines.map(printable).join('\n')}\n`);
+      else ctx.stdout.write(`expected PCRs measured from ${printable(s.describe)}\n`);
     }
   }
   return report.ok ? EXIT.VERIFIED : exitCodeFor(report.error);

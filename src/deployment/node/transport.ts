@@ -51,7 +51,7 @@ export function trustContext(extra: readonly string[]): SecureContext {
  * @example
  * ```ts
  * const transport = nodeTransport({ ca: fs.readFileSync('demo-tls.pem', 'utf8') });
- * await verifyDeployment('https://127.0.0.1:8443', { transport, trustedRoots });
+ * await verifyDeployment('https://127.0.0.1:8443', { transport, trustedRoots, expectedPcrs });
  * ```
  */
 export function nodeTransport(options: NodeTransportOptions = {}): DeploymentTransport {

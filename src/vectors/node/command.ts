@@ -12,6 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkDurationMs } from '../../util/duration.js';
 import type { VectorCase } from '../format.js';
 import type { Executor, Outcome } from '../runner.js';
 import { classOf } from '../runner.js';
@@ -28,7 +29,7 @@ import { readCaseFile } from './load.js';
 export interface CommandExecutorOptions {
   /** Working directory of the command. */
   cwd: string;
-  /** Per-case limit; the command is killed after it. Default 60 s. */
+  /** Per-case limit; the command is killed after it. Default 60 s, at most 2^31-1 ms. */
   timeoutMs?: number;
   /** PEM text written to a file for `{root}` when a case uses the default (AWS) root. */
   defaultRootPem?: string;
@@ -60,6 +61,7 @@ const MEANINGFUL: [Placeholder, Placeholder[]][] = [
   ['max_age_ms', ['max_age_ms']],
   ['clock_skew_ms', ['clock_skew_ms']],
   ['allow_debug', ['allow_debug']],
+  ['document_kind', ['document_kind']],
   ['target', ['target']],
   ['overlays', ['overlays']],
   ['kernel', ['kernel']],
@@ -126,6 +128,8 @@ export function interpretExit(status: number | null, stdout: string, signal?: st
     const out: Outcome = { result: 'accept' };
     const pcrs = json && pcrsFrom(json);
     if (pcrs) out.pcrs = pcrs;
+    const kind = json && (json.kind ?? (json.document as { kind?: unknown } | undefined)?.kind);
+    if (typeof kind === 'string') out.documentKind = kind;
     // nitro-cli describe-eif output (ours or the official one) is compared as describe data.
     if (json && 'EifVersion' in json) out.describe = json;
     // `rebuild --recipe nitro-cli --json`: the customer ramdisk's digest and size.
@@ -163,10 +167,11 @@ export async function commandExecutor(
   template: CommandTemplate,
   options: CommandExecutorOptions,
 ): Promise<CommandExecutor> {
+  // Checked before anything is created: past 2^31-1 ms the kill timer would fire at once.
+  const timeoutMs = checkDurationMs('timeoutMs', options.timeoutMs ?? 60_000, { positive: true });
   const dir = await mkdtemp(join(tmpdir(), 'enclave-verify-vectors-'));
   let defaultRoot: string | undefined;
   let counter = 0;
-  const timeoutMs = options.timeoutMs ?? 60_000;
   const used = templatePlaceholders(template);
 
   const valuesFor = async (c: VectorCase): Promise<TemplateValues | Outcome> => {
@@ -210,6 +215,10 @@ export async function commandExecutor(
         if (o.maxAgeMs !== undefined) v.max_age_ms = String(o.maxAgeMs);
         if (o.clockSkewMs !== undefined) v.clock_skew_ms = String(o.clockSkewMs);
         if (o.allowDebug) v.allow_debug = '';
+        if (o.documentKind !== undefined) v.document_kind = o.documentKind;
+        // For CLIs that insist on an explicit choice when no PCRs are expected (ours: --any-pcrs).
+        // Not a verdict-changing option, so templates without it still run these cases.
+        if (!o.expectedPcrs) v.any_pcrs = '';
         return v;
       }
       case 'ramdisk':

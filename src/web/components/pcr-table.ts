@@ -14,6 +14,8 @@ export interface PcrRow {
   actual?: string;
   expected: string[];
   match?: boolean;
+  /** NitroTPM: the PCR holds its reset value (nothing measured); it never matches. */
+  unmeasured?: true;
 }
 
 const ZERO = /^0+$/;
@@ -44,10 +46,15 @@ const STATE_TEXT: Record<PcrRowState, string> = {
  *
  * @example
  * ```ts
- * report.append(renderPcrTable(verificationReport.pcrs));
+ * report.append(renderPcrTable(verificationReport.pcrs, false, verificationReport.document?.kind));
  * ```
  */
-export function renderPcrTable(comparisons: readonly PcrRow[], showUnusedZero = false): HTMLElement {
+export function renderPcrTable(
+  comparisons: readonly PcrRow[],
+  showUnusedZero = false,
+  kind: 'enclave' | 'nitrotpm' = 'enclave',
+): HTMLElement {
+  const tpm = kind === 'nitrotpm';
   const rows: HTMLTableRowElement[] = [];
   const counts: Record<PcrRowState, number> = { match: 0, mismatch: 0, missing: 0, unchecked: 0 };
   let hiddenZero = 0;
@@ -64,7 +71,7 @@ export function renderPcrTable(comparisons: readonly PcrRow[], showUnusedZero = 
       h(
         'tr',
         { class: `${state}${zero ? ' zero' : ''}`, 'data-pcr': index, 'data-state': state },
-        h('th', { scope: 'row' }, `PCR${index}`),
+        h('th', { scope: 'row' }, `${tpm ? 'TPM PCR' : 'PCR'}${index}`),
         h(
           'td',
           { class: 'hex expected' },
@@ -74,8 +81,11 @@ export function renderPcrTable(comparisons: readonly PcrRow[], showUnusedZero = 
           'td',
           { class: 'hex actual' },
           actual ?? '—',
-          zero && index <= 2
+          zero && index <= 2 && !tpm
             ? [h('br'), h('span', { class: 'badge badge-warn' }, 'all zero: debug mode')]
+            : null,
+          row.unmeasured && state !== 'unchecked'
+            ? [h('br'), h('span', { class: 'badge badge-warn' }, 'reset value: nothing measured')]
             : null,
         ),
         h('td', { class: 'status' }, STATE_TEXT[state]),
@@ -90,7 +100,7 @@ export function renderPcrTable(comparisons: readonly PcrRow[], showUnusedZero = 
   return h(
     'section',
     { class: 'pcrs', 'aria-labelledby': 'pcrs-result-heading' },
-    h('h3', { id: 'pcrs-result-heading' }, 'PCRs'),
+    h('h3', { id: 'pcrs-result-heading', 'data-kind': kind }, tpm ? 'NitroTPM PCRs (nitrotpm_pcrs)' : 'PCRs'),
     h('p', { id: 'pcr-summary' }, summary),
     h(
       'div',
@@ -98,7 +108,7 @@ export function renderPcrTable(comparisons: readonly PcrRow[], showUnusedZero = 
       h(
         'table',
         { id: 'pcr-table' },
-        h('caption', { class: 'visually-hidden' }, 'Expected and actual PCR values'),
+        h('caption', { class: 'visually-hidden' }, `Expected and actual ${tpm ? 'NitroTPM ' : ''}PCR values`),
         h(
           'thead',
           {},

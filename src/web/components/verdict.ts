@@ -10,6 +10,8 @@ export type VerdictView =
   | { state: 'idle'; title: string; detail?: string }
   | { state: 'busy'; title: string; detail?: string }
   | { state: 'ok'; title: string; lines: string[] }
+  /** Genuine, but nothing said which code to expect: never shown as the green verdict. */
+  | { state: 'warn'; title: string; lines: string[] }
   | { state: 'bad'; title: string; code: string; message: string; lines: string[] };
 
 let runs = 0;
@@ -26,7 +28,8 @@ let runs = 0;
 export function showVerdict(box: HTMLElement, view: VerdictView): void {
   box.className = `verdict verdict-${view.state}`;
   box.dataset.state = view.state;
-  if (view.state === 'ok' || view.state === 'bad') box.dataset.run = String(++runs);
+  const done = view.state === 'ok' || view.state === 'warn' || view.state === 'bad';
+  if (done) box.dataset.run = String(++runs);
   if (view.state === 'bad') box.dataset.code = view.code;
   else delete box.dataset.code;
   const body: Node[] = [h('p', { class: 'verdict-title' }, view.title)];
@@ -35,7 +38,7 @@ export function showVerdict(box: HTMLElement, view: VerdictView): void {
       h('p', { class: 'verdict-error' }, h('code', { id: 'verdict-code' }, view.code), ': ', view.message),
     );
   }
-  if (view.state === 'ok' || view.state === 'bad') {
+  if (done) {
     for (const line of view.lines) body.push(h('p', { class: 'verdict-detail' }, line));
   } else if (view.detail) {
     body.push(h('p', { class: 'verdict-detail' }, view.detail));

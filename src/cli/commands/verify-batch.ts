@@ -1,0 +1,250 @@
+/**
+ * `enclave-verify verify DIR|FILE... [--jobs N]`: an audit of many saved documents in one run.
+ *
+ * Files are listed lazily (directories are read entry by entry, never whole), verified with at most
+ * `--jobs` documents in flight and one shared ChainCache, and printed one line each in input
+ * order. Memory stays bounded whatever the number of files: the listing is a stream, and a worker
+ * only takes the next file while fewer than {@link WINDOW_FACTOR} x jobs results wait to be
+ * printed, so one slow file cannot make the others pile up behind it.
+ */
+
+import type { Dir } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { opendir, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { printable } from '../../deployment/response.js';
+import { EnclaveVerifyError } from '../../errors.js';
+import { decodeDocumentInput } from '../../parse/input.js';
+import { MAX_INPUT_BYTES } from '../../parse/limits.js';
+import { verificationJson } from '../../report/attestation-json.js';
+import { verdictLine } from '../../report/attestation-text.js';
+import { ChainCache } from '../../trust/cache.js';
+import { checkAttestation, type VerifyOptions } from '../../verify.js';
+import type { CliContext } from '../context.js';
+import { EXIT } from '../context.js';
+
+/** Largest `--jobs` accepted: beyond this, more documents in flight only cost memory. */
+export const MAX_JOBS = 256;
+/** Results that may wait for an earlier, slower file, per job. */
+const WINDOW_FACTOR = 4;
+
+/**
+ * Documents in flight when `--jobs` is not given: a few per CPU, so the WebCrypto thread pool
+ * always has signatures to check while the main thread parses the next files.
+ *
+ * @example
+ * ```ts
+ * defaultJobs(); // 8 on a 2-CPU machine
+ * ```
+ */
+export function defaultJobs(): number {
+  return Math.min(MAX_JOBS, Math.max(2, 4 * availableParallelism()));
+}
+
+/** The outcome of one file of a batch. */
+interface FileResult {
+  /** The path as given (or joined from a directory argument), for the output line. */
+  name: string;
+  ok: boolean;
+  code?: string;
+  line: string;
+}
+
+// Every file named, or found (recursively, in the order the file system lists entries) under a
+// directory named, in argument order. Directory entries are read one at a time (fs.opendir), so
+// a directory of any size costs constant memory; a path that cannot be listed is yielded as is
+// and fails with its own error line when read.
+async function* listInputs(args: readonly string[], ctx: CliContext): AsyncGenerator<string> {
+  for (const arg of args) {
+    let dir: Dir | undefined;
+    try {
+      if ((await stat(resolve(ctx.cwd, arg))).isDirectory()) dir = await opendir(resolve(ctx.cwd, arg));
+    } catch {
+      // Reported when the file is read.
+    }
+    if (dir) yield* walk(dir, arg, ctx);
+    else yield arg;
+  }
+}
+
+async function* walk(dir: Dir, shown: string, ctx: CliContext): AsyncGenerator<string> {
+  for await (const entry of dir) {
+    const name = join(shown, entry.name);
+    if (entry.isDirectory()) {
+      let sub: Dir | undefined;
+      try {
+        sub = await opendir(resolve(ctx.cwd, name));
+      } catch {
+        yield name;
+      }
+      if (sub) yield* walk(sub, name, ctx);
+    } else {
+      yield name;
+    }
+  }
+}
+
+// Synchronous, bounded reads: a document is a few KB, and four plain system calls cost less than
+// the four thread-pool round trips of fs.promises.readFile (a third of the main thread's time in a
+// batch). O_NONBLOCK keeps a FIFO from blocking the open; fstat then refuses anything but a regular
+// file before a byte is read.
+function readDocumentFile(name: string, ctx: CliContext): Uint8Array {
+  const path = resolve(ctx.cwd, name);
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = fstatSync(fd);
+    if (!info.isFile()) {
+      throw new EnclaveVerifyError('ERR_IO', `'${name}' is not a regular file; a batch verifies files only`);
+    }
+    if (info.size > MAX_INPUT_BYTES) {
+      throw new EnclaveVerifyError(
+        'ERR_INPUT_TOO_LARGE',
+        `'${name}' is larger than ${MAX_INPUT_BYTES} bytes; an attestation document is about 5 KB`,
+      );
+    }
+    // One byte more than the limit, so a file that grew after fstat is still caught.
+    const buf = new Uint8Array(Math.min(info.size, MAX_INPUT_BYTES) + 1);
+    let n = 0;
+    for (let got = 1; got > 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
+    if (n > MAX_INPUT_BYTES) {
+      throw new EnclaveVerifyError(
+        'ERR_INPUT_TOO_LARGE',
+        `'${name}' is larger than ${MAX_INPUT_BYTES} bytes`,
+      );
+    }
+    return decodeDocumentInput(buf.subarray(0, n));
+  } catch (e) {
+    if (e instanceof EnclaveVerifyError) throw e;
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new EnclaveVerifyError(
+      'ERR_IO',
+      `cannot read '${name}' (${why}); check the path and its permissions`,
+      {
+        cause: e,
+      },
+    );
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+async function verifyOne(
+  name: string,
+  options: VerifyOptions,
+  json: boolean,
+  ctx: CliContext,
+): Promise<FileResult> {
+  try {
+    const report = await checkAttestation(readDocumentFile(name, ctx), options);
+    const line = json
+      ? JSON.stringify({ file: name, ...verificationJson(report) })
+      : `${printable(name)}: ${printable(verdictLine(report))}`;
+    return report.ok ? { name, ok: true, line } : { name, ok: false, code: report.error!.code, line };
+  } catch (e) {
+    if (!(e instanceof EnclaveVerifyError)) throw e;
+    const line = json
+      ? JSON.stringify({ file: name, ok: false, ...e.toJSON() })
+      : `${printable(name)}: REJECTED ${e.code}: ${printable(e.message)}`;
+    return { name, ok: false, code: e.code, line };
+  }
+}
+
+/** Outcome counts of a finished batch. */
+export interface BatchSummary {
+  files: number;
+  verified: number;
+  rejected: number;
+  /** Files not verified, by error code. */
+  byCode: Record<string, number>;
+}
+
+/**
+ * Verify every file of `args` (files and directories) with `jobs` documents in flight, printing
+ * one line per file in input order and a summary; returns the exit code (0 only when every file
+ * verified; 1 otherwise, including files that could not be read or are not documents).
+ *
+ * @example
+ * ```ts
+ * const code = await runBatch(['evidence/'], { currentDate: 'document', expectedPcrs }, 8, false, ctx);
+ * ```
+ */
+export async function runBatch(
+  args: readonly string[],
+  baseOptions: VerifyOptions,
+  jobs: number,
+  json: boolean,
+  ctx: CliContext,
+): Promise<number> {
+  const options: VerifyOptions = { ...baseOptions, cache: baseOptions.cache ?? new ChainCache() };
+  const inputs = listInputs(args, ctx);
+  const summary: BatchSummary = { files: 0, verified: 0, rejected: 0, byCode: {} };
+  const done = new Map<number, FileResult>();
+  let taken = 0;
+  let printed = 0;
+  let exhausted = false;
+  let wake: (() => void) | undefined;
+  const window = jobs * WINDOW_FACTOR;
+
+  const flush = () => {
+    // One write per flush: stdout to a pipe or file is synchronous in Node, a system call each.
+    let out = '';
+    for (let r = done.get(printed); r; r = done.get(printed)) {
+      done.delete(printed++);
+      out += `${r.line}\n`;
+      summary.files++;
+      if (r.ok) summary.verified++;
+      else {
+        summary.rejected++;
+        summary.byCode[r.code!] = (summary.byCode[r.code!] ?? 0) + 1;
+      }
+    }
+    if (out) ctx.stdout.write(out);
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+
+  const worker = async () => {
+    for (;;) {
+      // Back-pressure: wait while too many finished results queue behind an unfinished one.
+      while (taken - printed >= window) await new Promise<void>((r) => (wake = chain(wake, r)));
+      if (exhausted) return;
+      const index = taken++;
+      const next = await inputs.next();
+      if (next.done) {
+        exhausted = true;
+        taken--;
+        return;
+      }
+      done.set(index, await verifyOne(next.value, options, json, ctx));
+      flush();
+    }
+  };
+  await Promise.all(Array.from({ length: jobs }, worker));
+  flush();
+  if (summary.files === 0) {
+    throw new EnclaveVerifyError('ERR_USAGE', 'no files to verify: the directories given are empty');
+  }
+  const codes = Object.entries(summary.byCode)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([code, n]) => `${code} ${n}`);
+  if (json) ctx.stdout.write(`${JSON.stringify({ summary })}\n`);
+  else {
+    ctx.stdout.write(
+      `${summary.files} files: ${summary.verified} verified, ${summary.rejected} rejected${codes.length ? ` (${codes.join(', ')})` : ''}\n`,
+    );
+  }
+  return summary.rejected === 0 ? EXIT.VERIFIED : EXIT.REJECTED;
+}
+
+// Several workers may wait at once: wake them all.
+function chain(prev: (() => void) | undefined, next: () => void): () => void {
+  return prev
+    ? () => {
+        prev();
+        next();
+      }
+    : next;
+}

@@ -1,0 +1,166 @@
+// Issue 14 part 3: `enclave-verify verify DIR|FILE... [--jobs N]`, a batch audit of saved evidence.
+import { execFileSync } from 'node:child_process';
+import { opendirSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createTestPki, issueAttestation, type TestPki } from '../../src/forge/index.js';
+import { toBase64, toHex } from '../../src/util/bytes.js';
+import { runCli } from '../support/cli.js';
+
+const T = new Date('2025-01-01T00:00:00Z');
+const HOUR = 3_600_000;
+let work: string;
+let dir: string;
+let pki: TestPki;
+let pcr0: string;
+
+// Expected line of each file: its verdict (VERIFIED or REJECTED CODE).
+const VERDICTS: Record<string, string> = {
+  'a-valid.cbor': 'VERIFIED',
+  'b-tampered.cbor': 'REJECTED ERR_SIGNATURE_INVALID',
+  'c-expired.b64': 'REJECTED ERR_CERT_EXPIRED',
+  'd-not-a-document.txt': 'REJECTED ERR_INPUT_FORMAT',
+  'e-unreadable.cbor': 'REJECTED ERR_IO',
+  'f-endpoint.json': 'VERIFIED',
+};
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'ev-batch-'));
+  dir = join(work, 'evidence');
+  await mkdir(dir);
+  pki = await createTestPki({ at: T, label: 'batch' });
+  pcr0 = toHex(new Uint8Array(48).fill(0x10));
+  const valid = await issueAttestation(pki, { timestamp: T.getTime() + HOUR });
+  const tampered = valid.slice();
+  tampered[tampered.length - 1]! ^= 1;
+  // Same root and CAs, a leaf that expired an hour before the audit time.
+  const old = await createTestPki({
+    at: T,
+    reuse: { root: pki.root, regional: pki.regional, zonal: pki.zonal, instance: pki.instance },
+    knobs: {
+      leaf: { notBefore: new Date(T.getTime() - 4 * HOUR), notAfter: new Date(T.getTime() - 1 * HOUR) },
+    },
+  });
+  const expired = await issueAttestation(old, { timestamp: T.getTime() - 2 * HOUR });
+  await writeFile(join(dir, 'a-valid.cbor'), valid);
+  await writeFile(join(dir, 'b-tampered.cbor'), tampered);
+  await writeFile(join(dir, 'c-expired.b64'), toBase64(expired));
+  await writeFile(join(dir, 'd-not-a-document.txt'), 'meeting notes, not evidence\n');
+  await symlink(join(work, 'missing.cbor'), join(dir, 'e-unreadable.cbor')); // dangling: cannot be read
+  await writeFile(join(dir, 'f-endpoint.json'), JSON.stringify({ document: toBase64(valid) }));
+  await writeFile(join(work, 'root.pem'), pki.rootPem);
+});
+afterAll(() => rm(work, { recursive: true, force: true }));
+
+const flags = () => ['--root', join(work, 'root.pem'), '--at', '2025-01-01T02:00:00Z', '--pcr', `0=${pcr0}`];
+
+describe('verify, batch audit', () => {
+  test('a mixed directory: one right line per file in listing order, the summary, exit 1', async () => {
+    const r = await runCli(['verify', dir, ...flags(), '--jobs', '3']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trimEnd().split('\n');
+    // Files of a directory come in the order the file system lists them (streamed, never sorted).
+    const listed: string[] = [];
+    const d = opendirSync(dir);
+    for (let e = d.readSync(); e; e = d.readSync()) listed.push(e.name);
+    d.closeSync();
+    expect(lines).toHaveLength(listed.length + 1);
+    listed.forEach((name, i) => {
+      expect(lines[i]!.startsWith(`${join(dir, name)}: ${VERDICTS[name]}`)).toBe(true);
+    });
+    expect(lines.at(-1)).toBe(
+      '6 files: 2 verified, 4 rejected (ERR_CERT_EXPIRED 1, ERR_INPUT_FORMAT 1, ERR_IO 1, ERR_SIGNATURE_INVALID 1)',
+    );
+  });
+
+  test('files given one by one keep exactly the order given, whatever finishes first', async () => {
+    const order = [
+      'f-endpoint.json',
+      'd-not-a-document.txt',
+      'a-valid.cbor',
+      'e-unreadable.cbor',
+      'c-expired.b64',
+      'b-tampered.cbor',
+    ];
+    for (const jobs of ['1', '2', '16']) {
+      const r = await runCli(['verify', ...order, ...flags(), '--jobs', jobs], { cwd: dir });
+      const lines = r.stdout.trimEnd().split('\n');
+      expect(lines.slice(0, -1).map((l) => l.slice(0, l.indexOf(':')))).toEqual(order);
+      for (const [i, name] of order.entries()) {
+        expect(lines[i]!.startsWith(`${name}: ${VERDICTS[name]}`)).toBe(true);
+      }
+    }
+  });
+
+  test('--json: JSON Lines with the file name, then the summary object', async () => {
+    const r = await runCli(
+      ['verify', 'a-valid.cbor', 'e-unreadable.cbor', 'b-tampered.cbor', ...flags(), '--json'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(r.code).toBe(1);
+    const objs = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(objs.map((o) => [o.file, o.ok, o.code])).toEqual([
+      ['a-valid.cbor', true, undefined],
+      ['e-unreadable.cbor', false, 'ERR_IO'],
+      ['b-tampered.cbor', false, 'ERR_SIGNATURE_INVALID'],
+      [undefined, undefined, undefined],
+    ]);
+    expect(objs[0].document.pcrs['0']).toBe(pcr0);
+    expect(objs[3]).toEqual({
+      summary: { files: 3, verified: 1, rejected: 2, byCode: { ERR_IO: 1, ERR_SIGNATURE_INVALID: 1 } },
+    });
+  });
+
+  test('exit 0 only when every file verified; nested directories are walked', async () => {
+    const sub = join(work, 'good');
+    await mkdir(join(sub, '2025-01'), { recursive: true });
+    const doc = await issueAttestation(pki, { timestamp: T.getTime() + HOUR });
+    await writeFile(join(sub, 'one.cbor'), doc);
+    await writeFile(join(sub, '2025-01', 'two.cbor'), doc);
+    const r = await runCli(['verify', sub, ...flags()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('2 files: 2 verified, 0 rejected');
+    expect(r.stdout).toContain(`${join(sub, '2025-01', 'two.cbor')}: VERIFIED`);
+  });
+
+  test('usage errors: --jobs out of range, stdin in a batch, an empty directory', async () => {
+    const bad = await runCli(['verify', dir, ...flags(), '--jobs', '0']);
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('ERR_USAGE: --jobs')]);
+    const stdin = await runCli(['verify', '-', join(dir, 'a-valid.cbor'), ...flags()]);
+    expect([stdin.code, stdin.stderr]).toEqual([
+      2,
+      expect.stringContaining("'-' (stdin) cannot be part of a batch"),
+    ]);
+    await mkdir(join(work, 'empty'));
+    const empty = await runCli(['verify', join(work, 'empty'), ...flags()]);
+    expect([empty.code, empty.stderr]).toEqual([2, expect.stringContaining('no files to verify')]);
+  });
+
+  test('a FIFO does not block the batch: it is not a regular file', async () => {
+    const fifoDir = join(work, 'fifo');
+    await mkdir(fifoDir);
+    execFileSync('mkfifo', [join(fifoDir, 'pipe.cbor')]);
+    await writeFile(join(fifoDir, 'z.cbor'), await issueAttestation(pki, { timestamp: T.getTime() + HOUR }));
+    const r = await runCli(['verify', join(fifoDir, 'pipe.cbor'), join(fifoDir, 'z.cbor'), ...flags()]);
+    expect(r.stdout.split('\n').slice(0, 2)).toEqual([
+      `${join(fifoDir, 'pipe.cbor')}: REJECTED ERR_IO: '${join(fifoDir, 'pipe.cbor')}' is not a regular file; a batch verifies files only`,
+      expect.stringMatching(/z\.cbor: VERIFIED/),
+    ]);
+  });
+
+  test('a document file name with terminal escapes is neutralised in its line', async () => {
+    const name = 'evil\u001b[2J.cbor';
+    await writeFile(join(work, name), 'x');
+    const r = await runCli(['verify', name, ...flags(), '--jobs', '1'], { cwd: work });
+    expect(r.stdout).not.toContain('\u001b');
+    expect(r.stdout).toContain('evil [2J.cbor: REJECTED ERR_INPUT_FORMAT');
+  });
+});
