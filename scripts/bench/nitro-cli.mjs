@@ -1,10 +1,19 @@
-#!/usr/bin/env node
-// PCR2 of a ~200 MB image of gzip layers (the nitro-cli recipe: read the OCI layout, unpack the
-// layers, emulate Docker's export, write linuxkit's customer ramdisk with its SHA-256 and
-// SHA-384) against the baseline `gzip -dc LAYERS | openssl dgst -sha384` on the same layers in
-// the same run. Targets: at most 1.5x the baseline's time, peak RSS under 200 MB. Times are CPU
-// seconds (user + system; the pipeline's as reaped children) because several processes share
-// this machine's two cores; wall-clock figures are printed alongside.
+// PCR2 of a ~200 MB image of gzip layers (the nitro-cli recipe: read the OCI layout, check each
+// layer blob's SHA-256 while decompressing it, emulate Docker's export, write linuxkit's
+// customer ramdisk with its SHA-256 and SHA-384) against the baseline
+// `gzip -dc LAYERS | openssl dgst -sha384` on the same layers in the same run. Targets: at most
+// 1.5x the baseline's time, peak RSS (VmHWM) under 200 MB.
+// Pass/fail is judged on CPU seconds (user + system; the pipeline's as reaped children), and
+// wall-clock figures are printed alongside. Why CPU: this machine's two cores are shared by
+// several processes, so wall time mostly measures the scheduler (the same run varies 2x), while
+// CPU time is the work done. Neither side is favoured by it: the baseline runs gzip and
+// openssl in parallel on two cores, and ours runs zlib on libuv's thread pool in parallel
+// with the main thread's reading, hashing and writing; CPU counts both sides' threads alike.
+// Ours also does work the baseline does not: the blob digests, SHA-256 of the ramdisk, the
+// Docker export's spill of file contents to disk and back, and writing the ramdisk file.
+// Ours is timed as a whole process (Node's start-up included) that imports the recipe's own
+// module; the umbrella entry `enclave-verify/node` also loads the X.509 and CBOR stacks
+// (~0.5 s CPU once per process, independent of the image), which the recipe does not use.
 // The image is generated here: 4 layers of files from 4 KiB to 4 MiB, half random bytes, half
 // text, so gzip has real work to do.
 import { spawnSync } from 'node:child_process';
@@ -106,7 +115,7 @@ function makeImage(dir) {
 
 const OURS = `
 import { readFileSync } from 'node:fs';
-import { rebuildNitroCli } from ${JSON.stringify(join(root, 'dist', 'node.js'))};
+import { rebuildNitroCli } from ${JSON.stringify(join(root, 'dist', 'rebuild', 'node', 'nitro-cli.js'))};
 const t0 = performance.now();
 const r = await rebuildNitroCli({ image: process.argv[1], outDir: process.argv[2] });
 const wall = (performance.now() - t0) / 1000;

@@ -40,6 +40,13 @@ export interface ImageOptions {
   sha256Hex?: (source: ByteSource) => Promise<string>;
   /** Decompress a gzip layer. Default: `DecompressionStream` into memory; Node spills to a file. */
   gunzip?: (source: ByteSource, limit: number) => Promise<ByteSource>;
+  /**
+   * Decompress a gzip layer and return the SHA-256 (lowercase hex) of its compressed bytes,
+   * computed in the same pass. When given, OCI layer blobs are checked when their layer is
+   * read instead of in a separate pass when the image is opened: the check still comes
+   * before any of the layer's entries is used, and a large image is read once, not twice.
+   */
+  gunzipWithSha256?: (source: ByteSource, limit: number) => Promise<{ source: ByteSource; sha256: string }>;
 }
 
 function recipeError(message: string): EnclaveVerifyError {
@@ -132,6 +139,11 @@ async function verifiedBlob(files: ImageFiles, digest: string, options: ImageOpt
     hex = toHex(await sha256(bytes));
     checked = memorySource(bytes);
   }
+  checkDigest(path, digest, hex);
+  return checked;
+}
+
+function checkDigest(path: string, digest: string, hex: string): void {
   const actual = `sha256:${hex}`;
   if (actual !== digest) {
     throw new EnclaveVerifyError(
@@ -142,14 +154,18 @@ async function verifiedBlob(files: ImageFiles, digest: string, options: ImageOpt
       },
     );
   }
-  return checked;
 }
 
 async function ociLayers(
   files: ImageFiles,
   platform: string,
   options: ImageOptions,
-): Promise<{ layers: ImageLayerInfo[]; sources: ByteSource[]; config: unknown }> {
+): Promise<{
+  layers: ImageLayerInfo[];
+  sources: ByteSource[];
+  unchecked: (string | undefined)[];
+  config: unknown;
+}> {
   const index = (await readJson(files, 'index.json')) as { manifests?: Descriptor[] } | undefined;
   let manifests = index?.manifests;
   if (!Array.isArray(manifests) || manifests.length === 0) {
@@ -182,13 +198,24 @@ async function ociLayers(
       throw new EnclaveVerifyError('ERR_ARCHIVE_MALFORMED', 'image manifest has no layers');
     const layers: ImageLayerInfo[] = [];
     const sources: ByteSource[] = [];
+    const unchecked: (string | undefined)[] = [];
     for (const l of doc.layers) {
       const mt = l.mediaType ?? '';
       if (/zstd/.test(mt))
         throw recipeError(
           `layer ${l.digest} is zstd-compressed (${mt}); only tar and tar+gzip are supported`,
         );
-      sources.push(await verifiedBlob(files, l.digest, options));
+      if (options.gunzipWithSha256) {
+        // Checked when the layer is read, in the decompression pass (see openImage).
+        const path = blobPath(l.digest);
+        const src = await files.get(path);
+        if (!src) throw new EnclaveVerifyError('ERR_ARCHIVE_MALFORMED', `image is missing blob ${l.digest}`);
+        sources.push(src);
+        unchecked.push(l.digest);
+      } else {
+        sources.push(await verifiedBlob(files, l.digest, options));
+        unchecked.push(undefined);
+      }
       layers.push({ path: blobPath(l.digest), digest: l.digest, mediaType: mt, compressed: /gzip/.test(mt) });
     }
     let config: unknown;
@@ -197,7 +224,7 @@ async function ociLayers(
       if (src.size > 16 * 1024 * 1024) throw recipeError('the image config is larger than 16 MiB');
       config = parseJson(await readAll(src), 'the image config');
     }
-    return { layers, sources, config };
+    return { layers, sources, unchecked, config };
   }
   throw new EnclaveVerifyError('ERR_ARCHIVE_MALFORMED', 'OCI image indexes nest too deeply');
 }
@@ -212,7 +239,7 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
 
 async function dockerSaveLayers(
   files: ImageFiles,
-): Promise<{ layers: ImageLayerInfo[]; sources: ByteSource[]; config: unknown }> {
+): Promise<{ layers: ImageLayerInfo[]; sources: ByteSource[]; unchecked?: undefined; config: unknown }> {
   const manifest = (await readJson(files, 'manifest.json')) as
     | { Layers?: unknown; Config?: unknown }[]
     | undefined;
@@ -304,9 +331,27 @@ export async function openImage(files: ImageFiles, options: ImageOptions = {}): 
     config: found.config,
     async layerSource(i: number): Promise<ByteSource> {
       let src = found.sources[i]!;
+      const digest = found.unchecked?.[i];
+      const limit = options.maxLayerSize ?? 8 * 1024 ** 3;
       const head = await src.read(0, 2);
-      if (head[0] === 0x1f && head[1] === 0x8b) {
-        src = await (options.gunzip ?? gunzip)(src, options.maxLayerSize ?? 8 * 1024 ** 3);
+      const gzip = head[0] === 0x1f && head[1] === 0x8b;
+      if (digest !== undefined && options.gunzipWithSha256 && gzip) {
+        let out: { source: ByteSource; sha256: string };
+        try {
+          out = await options.gunzipWithSha256(src, limit);
+        } catch (cause) {
+          // A blob that is not the one the manifest names is reported as such, not as a
+          // corrupt or oversized layer, as when digests were checked first.
+          await verifiedBlob({ get: () => src }, digest, options);
+          throw cause;
+        }
+        checkDigest(blobPath(digest), digest, out.sha256);
+        found.layers[i]!.compressed = true;
+        return out.source;
+      }
+      if (digest !== undefined) src = await verifiedBlob({ get: () => src }, digest, options);
+      if (gzip) {
+        src = await (options.gunzip ?? gunzip)(src, limit);
         found.layers[i]!.compressed = true;
       }
       return src;

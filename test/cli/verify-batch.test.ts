@@ -1,13 +1,17 @@
 // Issue 14 part 3: `enclave-verify verify DIR|FILE... [--jobs N]`, a batch audit of saved evidence.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { opendirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestPki, issueAttestation, type TestPki } from '../../src/forge/index.js';
 import { toBase64, toHex } from '../../src/util/bytes.js';
 import { runCli } from '../support/cli.js';
+import { ensureBuiltCli } from '../support/dist.js';
+
+const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
 
 const T = new Date('2025-01-01T00:00:00Z');
 const HOUR = 3_600_000;
@@ -163,4 +167,36 @@ describe('verify, batch audit', () => {
     expect(r.stdout).not.toContain('\u001b');
     expect(r.stdout).toContain('evil [2J.cbor: REJECTED ERR_INPUT_FORMAT');
   });
+});
+
+describe('verify, batch audit on worker threads (the installed launcher over dist/)', () => {
+  // Past its first 32 files a batch with several jobs moves to one worker thread per CPU; the
+  // thread entry exists only compiled, so this runs bin/enclave-verify.js. Every line and the
+  // summary must be exactly those of the same batch verified one file at a time.
+  beforeAll(ensureBuiltCli, 180_000);
+
+  const launch = (args: string[]) =>
+    spawnSync(process.execPath, [join(PROJECT, 'bin/enclave-verify.js'), ...args], { encoding: 'utf8' });
+
+  test('80 files, threads vs --jobs 1: identical output, input order, exit code', async () => {
+    const many = join(work, 'many');
+    await mkdir(many);
+    const names: string[] = [];
+    for (let i = 0; i < 80; i++) {
+      const source = Object.keys(VERDICTS)[i % 4]!; // valid, tampered, expired, not a document
+      const name = `${String(i).padStart(3, '0')}-${source}`;
+      await symlink(join(dir, source), join(many, name));
+      names.push(join(many, name));
+    }
+    const threaded = launch(['verify', ...names, ...flags(), '--jobs', '8']);
+    const sequential = launch(['verify', ...names, ...flags(), '--jobs', '1']);
+    expect(threaded.stderr).toBe('');
+    expect([threaded.status, sequential.status]).toEqual([1, 1]);
+    expect(threaded.stdout).toBe(sequential.stdout);
+    const lines = threaded.stdout.trimEnd().split('\n');
+    expect(lines.slice(0, -1).map((l) => l.slice(0, l.indexOf(': ')))).toEqual(names);
+    expect(lines.at(-1)).toBe(
+      '80 files: 20 verified, 60 rejected (ERR_CERT_EXPIRED 20, ERR_INPUT_FORMAT 20, ERR_SIGNATURE_INVALID 20)',
+    );
+  }, 120_000);
 });

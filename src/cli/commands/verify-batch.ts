@@ -23,6 +23,8 @@ import { ChainCache } from '../../trust/cache.js';
 import { checkAttestation, type VerifyOptions } from '../../verify.js';
 import type { CliContext } from '../context.js';
 import { EXIT } from '../context.js';
+import type { RevocationFlagValues } from '../revocation-flags.js';
+import { type FileResult, poolAvailable, VerifyPool } from './verify-batch-pool.js';
 
 /** Largest `--jobs` accepted: beyond this, more documents in flight only cost memory. */
 export const MAX_JOBS = 256;
@@ -42,14 +44,9 @@ export function defaultJobs(): number {
   return Math.min(MAX_JOBS, Math.max(2, 4 * availableParallelism()));
 }
 
-/** The outcome of one file of a batch. */
-interface FileResult {
-  /** The path as given (or joined from a directory argument), for the output line. */
-  name: string;
-  ok: boolean;
-  code?: string;
-  line: string;
-}
+// Files verified on the main thread before worker threads start: a small batch never pays for
+// starting them (tens of milliseconds each, loading the library again).
+const POOL_AFTER = 32;
 
 // Every file named, or found (recursively, in the order the file system lists entries) under a
 // directory named, in argument order. Directory entries are read one at a time (fs.opendir), so
@@ -130,7 +127,16 @@ function readDocumentFile(name: string, ctx: CliContext): Uint8Array {
   }
 }
 
-async function verifyOne(
+/**
+ * Verify one file of a batch and render its output line (`PATH: VERIFIED ...`, `PATH: REJECTED
+ * CODE: message`, or the JSON Lines object); errors of the file itself become its line.
+ *
+ * @example
+ * ```ts
+ * const r = await verifyOne('evidence/0001.cbor', options, false, ctx); // { name, ok, code?, line }
+ * ```
+ */
+export async function verifyOne(
   name: string,
   options: VerifyOptions,
   json: boolean,
@@ -176,8 +182,29 @@ export async function runBatch(
   jobs: number,
   json: boolean,
   ctx: CliContext,
+  threads?: { revocation?: RevocationFlagValues },
 ): Promise<number> {
   const options: VerifyOptions = { ...baseOptions, cache: baseOptions.cache ?? new ChainCache() };
+  // With several jobs and CPUs, whole documents go to one worker thread per CPU once the batch is
+  // past its first files; `threads` carries what a thread needs to rebuild the revocation options.
+  const threadCount = Math.min(jobs, availableParallelism());
+  let pool: VerifyPool | undefined;
+  const verify = (index: number, name: string): Promise<FileResult> => {
+    if (threads && threadCount > 1 && index >= POOL_AFTER && poolAvailable()) {
+      if (!pool) {
+        const { cache: _cache, checkRevocation: _revocation, ...plain } = options;
+        pool = new VerifyPool(threadCount, {
+          options: plain,
+          ...(threads.revocation ? { revocation: threads.revocation } : {}),
+          json,
+          cwd: ctx.cwd,
+          env: { ...ctx.env },
+        });
+      }
+      return pool.verify(name);
+    }
+    return verifyOne(name, options, json, ctx);
+  };
   const inputs = listInputs(args, ctx);
   const summary: BatchSummary = { files: 0, verified: 0, rejected: 0, byCode: {} };
   const done = new Map<number, FileResult>();
@@ -218,11 +245,15 @@ export async function runBatch(
         taken--;
         return;
       }
-      done.set(index, await verifyOne(next.value, options, json, ctx));
+      done.set(index, await verify(index, next.value));
       flush();
     }
   };
-  await Promise.all(Array.from({ length: jobs }, worker));
+  try {
+    await Promise.all(Array.from({ length: jobs }, worker));
+  } finally {
+    await (pool as VerifyPool | undefined)?.close();
+  }
   flush();
   if (summary.files === 0) {
     throw new EnclaveVerifyError('ERR_USAGE', 'no files to verify: the directories given are empty');

@@ -406,7 +406,11 @@ export const run: Command = async (argv, ctx) => {
   if (await isBatch(positionals, values.jobs, ctx)) {
     if (positionals.includes('-')) throw usage("'-' (stdin) cannot be part of a batch; give files");
     const jobs = values.jobs === undefined ? defaultJobs() : parseJobs(values.jobs);
-    return runBatch(positionals, await verifyOptionsFromFlags(values, ctx), jobs, values.json === true, ctx);
+    const options = await verifyOptionsFromFlags(values, ctx);
+    const revocation = values as RevocationFlagValues;
+    return runBatch(positionals, options, jobs, values.json === true, ctx, {
+      ...(options.checkRevocation ? { revocation } : {}),
+    });
   }
   const sources: ExpectationSource[] = [];
   const options = await verifyOptionsFromFlags(values, ctx, sources);

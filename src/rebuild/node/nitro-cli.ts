@@ -165,7 +165,8 @@ async function writeRamdisk(
   const h384 = createHash('sha384');
   let size = 0;
   try {
-    for await (const chunk of writeLinuxkitCpio(entries)) {
+    // 1 MiB reads of file contents: a quarter of the read calls and allocations of the default.
+    for await (const chunk of writeLinuxkitCpio(entries, { readSize: 1024 * 1024 })) {
       writeAll(fd, chunk);
       h256.update(chunk);
       h384.update(chunk);
