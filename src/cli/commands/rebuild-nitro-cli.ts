@@ -18,6 +18,7 @@ import {
   describeDiff,
   type PcrCheck,
   readRebuildExpectation,
+  rebuildFormat,
   writeRecipeJson,
 } from './rebuild-support.js';
 
@@ -59,7 +60,6 @@ Exit codes: 0 rebuilt (and matching what was expected), 1 PCRs or ramdisks diffe
 `;
 
 const usage = (message: string) => usageError('rebuild', message);
-const FORMATS = ['human', 'json', 'nitro-cli', 'pcrs'] as const;
 
 /** How a nitro-cli ramdisk differs from the reference's. */
 const describeRamdiskDiff = (diff: RamdiskDiff): string[] =>
@@ -173,8 +173,7 @@ export const runNitroCliRebuild: Command = async (argv, ctx) => {
       ctx.stdout.write(NITRO_CLI_HELP);
       return EXIT.VERIFIED;
     }
-    const format = values.json ? 'json' : (values.format ?? 'human');
-    if (!(FORMATS as readonly string[]).includes(format)) throw usage(`unknown --format '${format}'`);
+    const format = rebuildFormat(values);
     json = format === 'json';
     const at = (p: string) => resolve(ctx.cwd, p);
     let options: Omit<NitroCliRebuildOptions, 'outDir'>;

@@ -29,6 +29,27 @@ export interface ExpectFlags {
 
 const usage = (message: string) => usageError('rebuild', message);
 
+/** Output formats of `rebuild`, whichever the recipe. */
+export const REBUILD_FORMATS = ['human', 'json', 'nitro-cli', 'pcrs'] as const;
+
+/**
+ * The output format of a `rebuild` run: `--json` means `json`, else `--format` (default `human`),
+ * one of {@link REBUILD_FORMATS}.
+ *
+ * @example
+ * ```ts
+ * rebuildFormat({ format: 'pcrs' }); // 'pcrs'
+ * ```
+ */
+export function rebuildFormat(values: {
+  json?: boolean | undefined;
+  format?: string | undefined;
+}): (typeof REBUILD_FORMATS)[number] {
+  const format = values.json ? 'json' : (values.format ?? 'human');
+  if (!(REBUILD_FORMATS as readonly string[]).includes(format)) throw usage(`unknown --format '${format}'`);
+  return format as (typeof REBUILD_FORMATS)[number];
+}
+
 /**
  * Checks `--out` is given and the comparison flags fit together (usage errors otherwise).
  *

@@ -21,6 +21,7 @@ import {
   describeDiff,
   type PcrCheck,
   readRebuildExpectation,
+  rebuildFormat,
   writeRecipeJson,
 } from './rebuild-support.js';
 
@@ -64,8 +65,6 @@ Exit codes: 0 rebuilt (and matching what was expected), 1 PCRs or archive differ
 `;
 
 const HELP = `${CAUTION_HELP}\n${NITRO_CLI_HELP}`;
-
-const FORMATS = ['human', 'json', 'nitro-cli', 'pcrs'] as const;
 
 /** The recipe a command line names: `--recipe R`, or the `"recipe"` of `--recipe-file`. */
 function recipeOf(argv: string[], cwd: string): string | undefined {
@@ -188,8 +187,7 @@ export const run: Command = async (argv, ctx) => {
       ctx.stdout.write(HELP);
       return EXIT.VERIFIED;
     }
-    const format = values.json ? 'json' : (values.format ?? 'human');
-    if (!(FORMATS as readonly string[]).includes(format)) throw usage(`unknown --format '${format}'`);
+    const format = rebuildFormat(values);
     json = format === 'json';
     const at = (p: string) => resolve(ctx.cwd, p);
     const recipeFile = values['recipe-file'] ? at(values['recipe-file']) : undefined;
