@@ -148,7 +148,7 @@ describe('nodeEs384Verifier agrees with WebCrypto', () => {
       [],
     );
     const mine = new Uint8Array(
-      await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-384' }, p384.privateKey, data),
+      await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-384' }, p384.privateKey, new Uint8Array(data)),
     );
     expect(await nodeEs384Verifier(p384.publicKey, mine, data)).toBe(true);
     expect(await nodeEs384Verifier(p256.publicKey, signature, data)).toBe(false);
