@@ -58,6 +58,16 @@ beforeAll(async () => {
 });
 afterAll(() => rm(work, { recursive: true, force: true }));
 
+// The paths of a directory's entries in the order the file system lists them (a batch streams
+// them in that order, never sorted).
+function listing(path: string): string[] {
+  const listed: string[] = [];
+  const d = opendirSync(path);
+  for (let e = d.readSync(); e; e = d.readSync()) listed.push(join(path, e.name));
+  d.closeSync();
+  return listed;
+}
+
 const flags = () => ['--root', join(work, 'root.pem'), '--at', '2025-01-01T02:00:00Z', '--pcr', `0=${pcr0}`];
 
 describe('verify, batch audit', () => {
@@ -67,10 +77,7 @@ describe('verify, batch audit', () => {
     expect(r.code).toBe(1);
     const lines = r.stdout.trimEnd().split('\n');
     // Files of a directory come in the order the file system lists them (streamed, never sorted).
-    const listed: string[] = [];
-    const d = opendirSync(dir);
-    for (let e = d.readSync(); e; e = d.readSync()) listed.push(e.name);
-    d.closeSync();
+    const listed = listing(dir).map((p) => p.slice(dir.length + 1));
     expect(lines).toHaveLength(listed.length + 1);
     listed.forEach((name, i) => {
       expect(lines[i]!.startsWith(`${join(dir, name)}: ${VERDICTS[name]}`)).toBe(true);
@@ -176,7 +183,10 @@ describe('verify, batch audit on worker threads (the installed launcher over dis
   beforeAll(ensureBuiltCli, 180_000);
 
   const launch = (args: string[]) =>
-    spawnSync(process.execPath, [join(PROJECT, 'bin/enclave-verify.js'), ...args], { encoding: 'utf8' });
+    spawnSync(process.execPath, [join(PROJECT, 'bin/enclave-verify.js'), ...args], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
 
   test('80 files, threads vs --jobs 1: identical output, input order, exit code', async () => {
     const many = join(work, 'many');
@@ -198,5 +208,34 @@ describe('verify, batch audit on worker threads (the installed launcher over dis
     expect(lines.at(-1)).toBe(
       '80 files: 20 verified, 60 rejected (ERR_CERT_EXPIRED 20, ERR_INPUT_FORMAT 20, ERR_SIGNATURE_INVALID 20)',
     );
+  }, 120_000);
+
+  test('a directory of 500 files in chunks to the threads, --json: the same JSON Lines as --jobs 1', async () => {
+    // Many chunks per thread, each thread with several queued, results joined back in listing
+    // order; the JSON Lines and their summary must not depend on which thread took which chunk.
+    const big = join(work, 'big');
+    await mkdir(big);
+    for (let i = 0; i < 500; i++) {
+      const source = Object.keys(VERDICTS)[i % 4]!;
+      await symlink(join(dir, source), join(big, `${String(i).padStart(3, '0')}-${source}`));
+    }
+    const threaded = launch(['verify', big, ...flags(), '--jobs', '4', '--json']);
+    const sequential = launch(['verify', big, ...flags(), '--jobs', '1', '--json']);
+    expect(threaded.stderr).toBe('');
+    expect([threaded.status, sequential.status]).toEqual([1, 1]);
+    expect(threaded.stdout).toBe(sequential.stdout);
+    const lines = threaded.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.slice(0, -1).map((l) => l.file)).toEqual(listing(big));
+    expect(lines.at(-1)).toEqual({
+      summary: {
+        files: 500,
+        verified: 125,
+        rejected: 375,
+        byCode: { ERR_CERT_EXPIRED: 125, ERR_INPUT_FORMAT: 125, ERR_SIGNATURE_INVALID: 125 },
+      },
+    });
   }, 120_000);
 });

@@ -1,9 +1,11 @@
 /**
- * Worker threads for `verify DIR...` (Node only). A batch is bound by the main thread: strict
- * parsing, chain bookkeeping and report building are JavaScript, and only the ECDSA checks leave
- * for the thread pool, so one thread tops out near one core. The pool runs whole documents (read,
- * parse, verify, render the output line) on one thread per CPU; the main thread only lists files,
- * hands them out and prints the lines in input order.
+ * Worker threads for `verify DIR...` (Node only). On one thread a batch tops out near one core:
+ * strict parsing, chain bookkeeping and report building are JavaScript. The pool runs whole
+ * documents (read, parse, verify, render the output line) on one thread per CPU, each verifying
+ * one document at a time with synchronous ES384, so a thread never sleeps inside a document; the
+ * main thread only lists files, hands them out in chunks and prints the lines in input order.
+ * Every message wakes a sleeping thread, which on a virtual machine costs about as much as a
+ * tenth of a document: chunks keep that to two per chunk.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -50,18 +52,19 @@ export function poolAvailable(): boolean {
 
 interface Slot {
   worker: Worker;
+  /** Chunks sent and not yet answered. */
   busy: number;
 }
 
 /**
- * A fixed set of threads verifying batch files; `verify(name)` resolves with the file's printed
- * result. A thread that dies fails every file it held with that error (an internal failure, as
- * on the main thread), never silently.
+ * A fixed set of threads verifying batch files; `verifyMany(names)` resolves with the files'
+ * printed results, in the same order. A thread that dies fails every chunk it held with that
+ * error (an internal failure, as on the main thread), never silently.
  *
  * @example
  * ```ts
  * const pool = new VerifyPool(2, { options, json: false, cwd: process.cwd(), env: process.env });
- * const r = await pool.verify('evidence/0001.cbor'); // { name, ok: true, line: 'evidence/0001.cbor: VERIFIED ...' }
+ * const [r] = await pool.verifyMany(['evidence/0001.cbor']); // { name, ok: true, line: 'evidence/0001.cbor: VERIFIED ...' }
  * await pool.close();
  * ```
  */
@@ -69,22 +72,25 @@ export class VerifyPool {
   private readonly slots: Slot[];
   private readonly pending = new Map<
     number,
-    { slot: Slot; resolve: (r: FileResult) => void; reject: (e: unknown) => void }
+    { slot: Slot; resolve: (r: FileResult[]) => void; reject: (e: unknown) => void }
   >();
   private next = 0;
 
   constructor(threads: number, setup: PoolSetup) {
     this.slots = Array.from({ length: threads }, () => {
-      // A thread takes the process's Node flags, except those only an entry script may carry
-      // (`--input-type`, as when the CLI is started with `node -e`).
-      const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-      const slot: Slot = { worker: new Worker(WORKER_URL, { workerData: setup, execArgv }), busy: 0 };
-      slot.worker.on('message', (m: { id: number; result?: FileResult; error?: string }) => {
+      // No per-thread Node flags: the compiled entry needs none, V8 flags (`--max-old-space-size`,
+      // `--single-threaded-gc`) already hold for the whole process, and a Worker refuses them,
+      // like the entry-script ones (`--input-type` when started with `node -e`), if passed on.
+      const slot: Slot = {
+        worker: new Worker(WORKER_URL, { workerData: setup, execArgv: [] }),
+        busy: 0,
+      };
+      slot.worker.on('message', (m: { id: number; results?: FileResult[]; error?: string }) => {
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
         slot.busy--;
-        if (m.result) p.resolve(m.result);
+        if (m.results) p.resolve(m.results);
         else p.reject(new EnclaveVerifyError('ERR_IO', `unexpected failure: ${m.error ?? 'unknown'}`));
       });
       slot.worker.on('error', (e) => this.failAll(slot, e));
@@ -95,14 +101,14 @@ export class VerifyPool {
     });
   }
 
-  /** Verify one file on the least busy thread. */
-  verify(name: string): Promise<FileResult> {
+  /** Verify a chunk of files, one after another, on the thread with the fewest chunks queued. */
+  verifyMany(names: readonly string[]): Promise<FileResult[]> {
     const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.next++;
     slot.busy++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { slot, resolve, reject });
-      slot.worker.postMessage({ id, name });
+      slot.worker.postMessage({ id, names });
     });
   }
 
