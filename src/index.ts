@@ -26,6 +26,7 @@ export {
   verifyAttestation,
 } from './verify.js';
 export { ChainCache } from './trust/cache.js';
+export { type Es384Verifier, verifyEs384 } from './trust/ecdsa.js';
 // revocation (issue 16): statuses, distribution points, the transport type a caller may supply.
 // The CRL reader and downloader stay out of this entry's static graph (verify.ts loads them on
 // demand), so bundles that never check revocation (the web page) do not carry them.

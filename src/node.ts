@@ -9,6 +9,7 @@ export { createBusyboxGzipStream } from './rebuild/node/gzip-stream.js';
 // deployment: HTTPS transport exposing the TLS leaf, and the simulated demo enclave (issue 4)
 export { nodeTransport, type NodeTransportOptions } from './deployment/node/transport.js';
 export { crlDirectoryStore } from './trust/node/crl-directory.js';
+export { nodeEs384Verifier } from './trust/node/es384.js';
 export {
   type DemoEnclave,
   type DemoEnclaveOptions,

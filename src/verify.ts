@@ -284,7 +284,9 @@ export async function checkAttestation(
     // The five signature checks (4 links and the COSE signature) need nothing from each other or
     // from the rules in between, so they all start now; each step below still awaits its own
     // answer in the order of the report, and the first failure keeps its code.
-    const coseVerified = leaf.key().then((key) => (key ? verifyCoseSign1(envelope, key) : false));
+    const coseVerified = leaf
+      .key()
+      .then((key) => (key ? verifyCoseSign1(envelope, key, cache.verifyEs384) : false));
     const bundle = document.cabundle.map((der, i) => cache.entry(der, `cabundle[${i}]`));
     const { path, rootCandidates } = buildPath(leaf, bundle, roots);
     startPathSignatures(rootCandidates.length === 1 ? [...path, rootCandidates[0]!] : path);

@@ -6,7 +6,7 @@
 import { bytesEqual, toHex } from '../util/bytes.js';
 import { type ParsedCertificate, parseCertificate } from './certificate.js';
 import { CrlCache } from './crl-cache.js';
-import { importP384Key, verifyEs384 } from './ecdsa.js';
+import { type Es384Verifier, importP384Key, verifyEs384 } from './ecdsa.js';
 import { sha256Sync } from './fingerprint.js';
 
 /** Outcome of checking one certificate link: verified, or why not. */
@@ -35,8 +35,14 @@ export class CertificateEntry {
    * ```ts
    * const entry = new CertificateEntry(parseCertificate(der));
    * ```
+   *
+   * @param verify checks the signatures made over this certificate by its issuers (WebCrypto
+   *   unless the cache that made the entry was given another verifier).
    */
-  constructor(readonly cert: ParsedCertificate) {}
+  constructor(
+    readonly cert: ParsedCertificate,
+    readonly verify: Es384Verifier = verifyEs384,
+  ) {}
 
   /** The public key imported for ES384 verification (undefined when unusable). @example await entry.key() */
   key(): Promise<CryptoKey | undefined> {
@@ -66,7 +72,7 @@ export class CertificateEntry {
     const key = await issuer.key();
     if (!key) return 'issuer-key-unusable';
     const sig = this.cert.signatureRaw;
-    if (!sig || !(await verifyEs384(key, sig, this.cert.tbs))) return 'bad-signature';
+    if (!sig || !(await this.verify(key, sig, this.cert.tbs))) return 'bad-signature';
     this.verifiedIssuers.add(issuer);
     return 'verified';
   }
@@ -101,6 +107,8 @@ export class ChainCache {
   private readonly buckets = new Map<number, CertificateEntry[]>();
   private readonly order: Array<[number, CertificateEntry]> = [];
   private readonly maxCertificates: number;
+  /** How this cache's certificates and the documents verified with it check ES384 signatures. */
+  readonly verifyEs384: Es384Verifier;
   /** CRLs by URL until their nextUpdate (used by `checkRevocation`). */
   readonly crls = new CrlCache();
 
@@ -108,10 +116,17 @@ export class ChainCache {
    * @example
    * ```ts
    * new ChainCache({ maxCertificates: 100 });
+   * new ChainCache({ verifyEs384: nodeEs384Verifier }); // from 'enclave-verify/node'
    * ```
+   *
+   * @param options.maxCertificates certificates remembered before the oldest are dropped (1000).
+   * @param options.verifyEs384 the ES384 check for certificate links and COSE signatures verified
+   *   through this cache; WebCrypto by default. The same keys, bytes and answers, only faster
+   *   where a runtime has a synchronous call (no thread-pool round trip per signature).
    */
-  constructor(options: { maxCertificates?: number } = {}) {
+  constructor(options: { maxCertificates?: number; verifyEs384?: Es384Verifier } = {}) {
     this.maxCertificates = Math.max(1, options.maxCertificates ?? 1000);
+    this.verifyEs384 = options.verifyEs384 ?? verifyEs384;
   }
 
   /** Number of certificates remembered. @example cache.size */
@@ -140,7 +155,7 @@ export class ChainCache {
     if (bucket) {
       for (const e of bucket) if (bytesEqual(e.cert.der, der)) return e;
     }
-    const e = new CertificateEntry(parseCertificate(der.slice(), what));
+    const e = new CertificateEntry(parseCertificate(der.slice(), what), this.verifyEs384);
     if (bucket) bucket.push(e);
     else this.buckets.set(h, [e]);
     this.order.push([h, e]);

@@ -3,7 +3,7 @@
  * payload bytes: re-encoding a decoded map could change the bytes and validate something unsigned.
  */
 import type { CoseSign1 } from '../parse/cose.js';
-import { verifyEs384 } from './ecdsa.js';
+import { type Es384Verifier, verifyEs384 } from './ecdsa.js';
 
 const CONTEXT = new TextEncoder().encode('Signature1');
 
@@ -47,13 +47,18 @@ export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): U
 }
 
 /**
- * True when `envelope.signature` is a valid ES384 signature by `key` over the Sig_structure.
+ * True when `envelope.signature` is a valid ES384 signature by `key` over the Sig_structure,
+ * checked by `verify` (WebCrypto unless a runtime-specific verifier is given).
  *
  * @example
  * ```ts
  * if (!(await verifyCoseSign1(envelope, leafKey))) throw ...;
  * ```
  */
-export function verifyCoseSign1(envelope: CoseSign1, key: CryptoKey): Promise<boolean> {
-  return verifyEs384(key, envelope.signature, sigStructure(envelope.protectedBytes, envelope.payload));
+export async function verifyCoseSign1(
+  envelope: CoseSign1,
+  key: CryptoKey,
+  verify: Es384Verifier = verifyEs384,
+): Promise<boolean> {
+  return verify(key, envelope.signature, sigStructure(envelope.protectedBytes, envelope.payload));
 }

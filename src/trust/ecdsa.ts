@@ -33,7 +33,25 @@ export async function importP384Key(spki: Uint8Array, point?: Uint8Array): Promi
 }
 
 /**
- * Verify a raw `r || s` ECDSA P-384 / SHA-384 signature; false on any failure.
+ * How a raw `r || s` ES384 signature is checked against an imported key: true only when it
+ * verifies, false on any failure (never throws). {@link verifyEs384} (WebCrypto) is the default
+ * everywhere; a runtime may supply a faster one for the same check (Node's synchronous OpenSSL
+ * call in `trust/node/es384.ts`, used by batch audits), passed through `ChainCache`.
+ *
+ * @example
+ * ```ts
+ * const check: Es384Verifier = verifyEs384;
+ * const ok = await check(key, signature, message);
+ * ```
+ */
+export type Es384Verifier = (
+  key: CryptoKey,
+  signature: Uint8Array,
+  data: Uint8Array,
+) => Promise<boolean> | boolean;
+
+/**
+ * Verify a raw `r || s` ECDSA P-384 / SHA-384 signature with WebCrypto; false on any failure.
  *
  * @example
  * ```ts

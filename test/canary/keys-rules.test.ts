@@ -69,7 +69,8 @@ describe('key derivation', () => {
 });
 
 describe('V0 key-set rules', () => {
-  const [ed, ml] = doc.keys as [Record<string, string>, Record<string, string>];
+  const [ed, ml] = doc.keys;
+  if (!ed || !ml) throw new Error('keysDocument lists an Ed25519 and an ML-DSA-65 key');
   it.each([
     ['protocol other than caution-canary-v0', { ...doc, protocol: 'caution-canary-v1' }, /protocol/],
     ['one key only', { ...doc, keys: [ed] }, /exactly 2 keys/],

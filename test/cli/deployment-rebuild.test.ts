@@ -4,6 +4,7 @@
  * that recipe, fails with ERR_PCR_MISMATCH when one overlay byte differs, and the audit record's
  * re-check command rebuilds again from the recipe file.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -41,7 +42,7 @@ beforeAll(async () => {
   rootfsSha = sha256File(join(dir, 'built/rootfs.cpio.gz'));
 
   const tls = await createDemoTlsCertificate();
-  const certfp = Buffer.from(await crypto.subtle.digest('SHA-256', tls.certDer)).toString('hex');
+  const certfp = createHash('sha256').update(tls.certDer).digest('hex');
   const pki = await createTestPki({ label: 'rebuild' });
   await writeFile(join(dir, 'root.pem'), pki.rootPem);
   await writeFile(join(dir, 'tls.pem'), tls.certPem);

@@ -3,6 +3,7 @@
  * demo server: it signs documents with the forge PKI and misbehaves per path. Real HTTPS on
  * loopback; each outcome asserted by error code.
  */
+import { createHash } from 'node:crypto';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -38,7 +39,7 @@ const twists: Record<string, Twist> = {
 beforeAll(async () => {
   const tls = await createDemoTlsCertificate();
   caPem = tls.certPem;
-  certfp = Buffer.from(await crypto.subtle.digest('SHA-256', tls.certDer)).toString('hex');
+  certfp = createHash('sha256').update(tls.certDer).digest('hex');
   pki = await createTestPki({ label: 'independent' });
   server = https.createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
     let body = '';

@@ -15,7 +15,9 @@ import { createRng, findFields, mutate } from '../../src/vectors/mutate.js';
 import { hex } from '../support/der-edit.js';
 import { budget, SEED, scaled } from './support.js';
 
-const cborx = new Decoder({ mapsAsObjects: false, useRecords: false, int64AsType: 'bigint' });
+// cbor-x 1.6 has no option for the integer type when decoding: integers encoded in 8 bytes come
+// back as bigint, shorter ones as number, and normCborx turns both into bigint.
+const cborx = new Decoder({ mapsAsObjects: false, useRecords: false });
 const REAL = new URL('../../vectors/real/', import.meta.url);
 const MUTANTS = scaled(10_000);
 

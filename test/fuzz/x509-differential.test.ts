@@ -74,6 +74,12 @@ const serialNorm = (h: string) => h.toLowerCase().replace(/^(00)+(?=.)/, '');
 const KEY_USAGE_BITS = 9;
 
 /**
+ * The TBS bytes @peculiar/x509 parsed. Its `tbs` getter (an ArrayBuffer at run time) is declared
+ * TypeScript-private in 2.2 and no public member gives those bytes, so the type is widened here.
+ */
+const peculiarTbs = (p: px.X509Certificate): ArrayBuffer => (p as unknown as { tbs: ArrayBuffer }).tbs;
+
+/**
  * Field-by-field comparison of an accepted certificate; returns the fields that differ (empty when
  * all agree). Fields we use: TBS bytes, signature algorithm and value, issuer and subject (DER and
  * text), validity, SPKI and curve, basicConstraints with pathLen, keyUsage bits, the extension list
@@ -85,7 +91,7 @@ function differences(o: ParsedCertificate, n: NodeX509, p: px.X509Certificate): 
     if (JSON.stringify(a) !== JSON.stringify(b))
       diff.push(`${field}: ours ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
   };
-  eq('tbs (peculiar)', hex(o.tbs), hex(new Uint8Array(p.tbs)));
+  eq('tbs (peculiar)', hex(o.tbs), hex(new Uint8Array(peculiarTbs(p))));
   const pAlg = p.signatureAlgorithm as { name: string; hash?: { name: string } };
   if (o.signatureIsEcdsaSha384) {
     eq('signature algorithm (peculiar)', 'ECDSA/SHA-384', `${pAlg.name}/${pAlg.hash?.name}`);
@@ -174,7 +180,8 @@ function judge(der: Uint8Array, label: string, t: Tally, index = 0): void {
     else t.refusedByOursAndNode++;
     return;
   }
-  const p = attempt(() => new px.X509Certificate(der));
+  // A copy: peculiar's types take only ArrayBuffer-backed views; `der` may view any buffer.
+  const p = attempt(() => new px.X509Certificate(new Uint8Array(der)));
   if (o.ok) {
     if (!n.ok || !p.ok) {
       t.disagreements.push(

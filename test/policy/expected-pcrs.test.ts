@@ -6,6 +6,7 @@ import { verifyDeployment } from '../../src/deployment/verify-deployment.js';
 import { isEnclaveVerifyError } from '../../src/errors.js';
 import { createTestPki, issueAttestation, testPcrs } from '../../src/forge/index.js';
 import {
+  type ExpectedPcrsInput,
   mergeExpectedPcrs,
   normalizeExpectedPcrs,
   parseExpectedPcrs,
@@ -222,7 +223,8 @@ describe('misspelled or empty expectations through the library and the CLI (issu
     expect(
       await codeOfAsync(verifyAttestation(doc, { ...base, expectedPcrs: { 0: toHex(testPcrs().get(0)!) } })),
     ).toBe('accepted');
-    for (const expectedPcrs of [{}, new Map(), { PCR0: toHex(testPcrs().get(0)!), 'PCR 1': B }]) {
+    const refused: ExpectedPcrsInput[] = [{}, new Map(), { PCR0: toHex(testPcrs().get(0)!), 'PCR 1': B }];
+    for (const expectedPcrs of refused) {
       expect(await codeOfAsync(verifyAttestation(doc, { ...base, expectedPcrs }))).toBe(
         'ERR_EXPECTED_PCRS_FORMAT',
       );

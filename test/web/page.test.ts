@@ -499,7 +499,9 @@ describe('verifier page in Chromium', () => {
     ];
     for (const [file, pcr0Prefix, target] of files) {
       await page.setInputFiles('#pcrs-file', vector(file));
-      await expect.poll(() => page.textContent('#pcrs-status'), file).toContain('3 expected PCRs');
+      await expect
+        .poll(() => page.textContent('#pcrs-status'), { message: file })
+        .toContain('3 expected PCRs');
       if (target) await page.selectOption('#pcrs-target', target);
       const v = await verify(page);
       // These are other enclaves' values: PCR0 differs, PCR2 (no second ramdisk) is shared.
@@ -643,7 +645,7 @@ describe('verifier page in Chromium', () => {
         .filter((k) => c.pcrs[k] !== undefined)
         .map((k) => `${k}: ${c.pcrs[k]}`)
         .join('\n');
-      await expect.poll(() => page.textContent('#eif-pcrs'), name).toBe(want);
+      await expect.poll(() => page.textContent('#eif-pcrs'), { message: name }).toBe(want);
     }
     // Not an EIF: the library's image error.
     await page.setInputFiles('#eif-file', vector('caution/canary.json'));
