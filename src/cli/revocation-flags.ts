@@ -9,6 +9,8 @@ import { EnclaveVerifyError } from '../errors.js';
 import { decodeCrlInput, parseCrl } from '../trust/crl.js';
 import { crlDirectoryStore } from '../trust/node/crl-directory.js';
 import type { RevocationOptions } from '../trust/revocation-status.js';
+import { toHex } from '../util/bytes.js';
+import { sha256 } from '../util/digest.js';
 import { readFileBytes } from './args.js';
 import type { CliContext } from './context.js';
 
@@ -121,6 +123,53 @@ export async function revocationFromFlags(
     ...(crls.length > 0 ? { crls } : {}),
     ...(dir === 'none' ? {} : { store: crlDirectoryStore(resolve(ctx.cwd, dir)) }),
   };
+}
+
+/** The revocation flags as a record states them: see {@link revocationRecheck}. */
+export interface RevocationRecheck {
+  /** `verify` arguments asking for the same check; empty when revocation was not checked. */
+  flags: string[];
+  /** One line per choice and file (with its SHA-256), for the record's inputs. */
+  describe: string[];
+}
+
+/**
+ * The revocation flags of a run as `verify` arguments that check the same (the stronger of
+ * `--check-revocation` / `--require-revocation`, every `--crl` file and the `--crl-cache`
+ * directory resolved against the working directory), so a re-check command built from them
+ * checks no less than the run it records. `--crl-cache` is carried only when given: the
+ * default is where the re-checking user keeps lists. Files are read again for their SHA-256.
+ *
+ * @example
+ * ```ts
+ * const { flags } = await revocationRecheck({ 'check-revocation': true, crl: ['a.crl'] }, ctx);
+ * // ['--check-revocation', '--crl', '/work/a.crl']
+ * ```
+ */
+export async function revocationRecheck(
+  values: RevocationFlagValues,
+  ctx: CliContext,
+): Promise<RevocationRecheck> {
+  const require = values['require-revocation'] === true;
+  if (!require && values['check-revocation'] !== true) return { flags: [], describe: [] };
+  const flag = require ? '--require-revocation' : '--check-revocation';
+  const flags = [flag];
+  const describe = [
+    `${flag}: each certificate checked against the CRL its issuer names; a list that cannot be fetched or used ${require ? 'fails the check' : 'is shown as unavailable'}`,
+  ];
+  for (const file of values.crl ?? []) {
+    const path = resolve(ctx.cwd, file);
+    const digest = toHex(await sha256(await readFileBytes(path, `--crl ${file}`)));
+    flags.push('--crl', path);
+    describe.push(`--crl ${path} (SHA-256 ${digest})`);
+  }
+  const cache = values['crl-cache'];
+  if (cache !== undefined) {
+    const dir = cache === 'none' ? 'none' : resolve(ctx.cwd, cache);
+    flags.push('--crl-cache', dir);
+    describe.push(`--crl-cache ${dir}`);
+  }
+  return { flags, describe };
 }
 
 function defaultCacheDir(ctx: CliContext): string {

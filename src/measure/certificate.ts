@@ -6,6 +6,7 @@
  */
 import { EnclaveVerifyError } from '../errors.js';
 import { fromBase64, toHex } from '../util/bytes.js';
+import { type DerTime, readDerTime } from '../util/der-time.js';
 
 interface Tlv {
   tag: number;
@@ -135,16 +136,15 @@ const CURVES: Record<string, string> = {
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 function opensslTime(der: Uint8Array, t: Tlv): string {
-  const s = new TextDecoder().decode(der.subarray(t.body, t.end));
-  const m =
-    t.tag === 0x17
-      ? /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(s)
-      : /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(s);
-  if (!m) bad(`unreadable validity time "${s}"`);
-  let year = Number(m[1]);
-  if (t.tag === 0x17) year += year < 50 ? 2000 : 1900;
-  const day = String(Number(m[3])).padStart(2, ' ');
-  return `${MONTHS[Number(m[2]) - 1] ?? '???'} ${day} ${m[4]}:${m[5]}:${m[6]} ${year} GMT`;
+  let time: DerTime;
+  try {
+    // The one strict DER time reader: OpenSSL, which describe-eif runs on, refuses Feb 31 too.
+    time = readDerTime(t.tag, der.subarray(t.body, t.end));
+  } catch (e) {
+    bad(`unreadable validity time (${(e as Error).message})`);
+  }
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${MONTHS[time.month - 1]} ${String(time.day).padStart(2, ' ')} ${two(time.hour)}:${two(time.minute)}:${two(time.second)} ${time.year} GMT`;
 }
 
 /**

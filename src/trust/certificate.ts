@@ -12,10 +12,12 @@ import {
   expectTlv,
   need,
   oidToString,
-  readTimeFields,
+  readTime,
   readTlv,
   type Tlv,
 } from './der.js';
+
+const VALIDITY_TAG = 'validity time has a wrong tag';
 
 // OID content bytes compared as hex.
 const OID_ECDSA_SHA384 = '2a8648ce3d040303';
@@ -206,8 +208,8 @@ function parse(der: Uint8Array): ParsedCertificate {
     subjectRaw: der.subarray(subjectT.start, subjectT.end),
     issuer: nameToString(der, issuerT),
     subject: nameToString(der, subjectT),
-    notBeforeMs: readTime(der, nb),
-    notAfterMs: readTime(der, na),
+    notBeforeMs: readTime(der, nb, VALIDITY_TAG),
+    notAfterMs: readTime(der, na, VALIDITY_TAG),
     spki: der.subarray(spkiT.start, spkiT.end),
     keyIsP384,
     publicKeyPoint: der.subarray(keyBits.content + 1, keyBits.end),
@@ -278,7 +280,7 @@ function checkEncodings(
     case 0x17:
     case 0x18:
       // The validity times are read (and checked) by the certificate reader itself.
-      if (!validityTimes.has(t.start)) readTime(der, t);
+      if (!validityTimes.has(t.start)) readTime(der, t, VALIDITY_TAG);
       return;
     case 0x1e:
       if (v.length % 2) throw new DerError('BMPString of odd length');
@@ -536,27 +538,6 @@ function ecdsaSigToRaw(der: Uint8Array, bitString: Tlv): Uint8Array {
     out.set(v, off + 48 - v.length);
   }
   return out;
-}
-
-// RFC 5280 4.1.2.5: UTCTime for 1950..2049, GeneralizedTime from 2050 on, both in Zulu with
-// seconds; and a real calendar date (Date.UTC would roll Feb 31 over into March).
-function readTime(der: Uint8Array, t: Tlv): number {
-  const {
-    tag,
-    year,
-    month: mo,
-    day: d,
-    hour: h,
-    minute: mi,
-    second: se,
-  } = readTimeFields(der, t, 'validity time has a wrong tag');
-  if (tag === 0x18 && year < 2050)
-    throw new DerError('GeneralizedTime before 2050 (RFC 5280 requires UTCTime)');
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
-  if (days === undefined || d < 1 || d > days || h > 23 || mi > 59 || se > 59)
-    throw new DerError('time is not a real calendar date and time');
-  return Date.UTC(year, mo - 1, d, h, mi, se);
 }
 
 const NAME_STRING_TAGS = new Set([0x0c, 0x12, 0x13, 0x14, 0x16, 0x1a, 0x1c, 0x1e]);

@@ -17,10 +17,12 @@ import {
   expectTlv,
   need,
   oidToString,
-  readTimeFields,
+  readTime,
   readTlv,
   type Tlv,
 } from './der.js';
+
+const CRL_TIME_TAG = 'a CRL time has a wrong tag';
 
 // OID content bytes compared as hex.
 const SIGNATURE_HASHES: Record<string, 'SHA-256' | 'SHA-384' | 'SHA-512'> = {
@@ -163,10 +165,10 @@ function parse(der: Uint8Array): ParsedCrl {
   const issuerT = need(parts[i++], 0x30, 'issuer');
   const thisUpdateT = parts[i++];
   if (!thisUpdateT) throw new DerError('thisUpdate is missing');
-  const thisUpdateMs = readTime(der, thisUpdateT);
+  const thisUpdateMs = readTime(der, thisUpdateT, CRL_TIME_TAG);
   let nextUpdateMs: number | undefined;
   if (parts[i] && (parts[i]!.tag === 0x17 || parts[i]!.tag === 0x18))
-    nextUpdateMs = readTime(der, parts[i++]!);
+    nextUpdateMs = readTime(der, parts[i++]!, CRL_TIME_TAG);
   const crl: ParsedCrl = {
     der,
     tbs: der.subarray(tbsT.start, tbsT.end),
@@ -209,7 +211,7 @@ function readEntries(der: Uint8Array, seq: Tlv, crl: ParsedCrl): void {
     if (!dateT) throw new DerError('revocationDate is missing');
     if (more.length) throw new DerError('revoked entry has extra elements');
     const serialHex = toHex(contentOf(der, serialT!));
-    const out: RevokedEntry = { serialHex, revokedAtMs: readTime(der, dateT) };
+    const out: RevokedEntry = { serialHex, revokedAtMs: readTime(der, dateT, CRL_TIME_TAG) };
     if (extsT) {
       need(extsT, 0x30, 'crlEntryExtensions');
       for (const ext of readExtensionList(der, extsT)) {
@@ -345,18 +347,4 @@ export function ecdsaDerToRaw(sig: Uint8Array, size: number): Uint8Array | undef
   } catch {
     return undefined;
   }
-}
-
-function readTime(der: Uint8Array, t: Tlv): number {
-  const {
-    year,
-    month: mo,
-    day: d,
-    hour: h,
-    minute: mi,
-    second: se,
-  } = readTimeFields(der, t, 'a CRL time has a wrong tag');
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59)
-    throw new DerError('time out of range');
-  return Date.UTC(year, mo - 1, d, h, mi, se);
 }

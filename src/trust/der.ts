@@ -4,6 +4,8 @@
  * (every tag an X.509 certificate uses fits in one byte).
  */
 
+import { type DerTime, readDerTime } from '../util/der-time.js';
+
 /** One DER element: its tag and where its header and content lie in the buffer. */
 export interface Tlv {
   tag: number;
@@ -137,49 +139,28 @@ export function need(t: Tlv | undefined, tag: number, what: string): Tlv {
   return t;
 }
 
-/** The fields of a DER time, as written (not yet checked against a calendar). */
-export interface TimeFields {
-  tag: 0x17 | 0x18;
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
-
 /**
- * Reads a UTCTime (years 1950..2049) or GeneralizedTime in the one form RFC 5280 allows (Zulu,
- * with seconds, no fraction). Range and calendar rules are the caller's: certificates and CRLs
- * hold them differently. `wrongTag` is the error for any other tag.
+ * Reads a certificate or CRL time: a UTCTime or GeneralizedTime in the one form RFC 5280 allows
+ * (Zulu, with seconds, no fraction), on a real calendar (no Feb 31, no 24:00:00: `Date.UTC`
+ * would roll those over into another day), and of the type RFC 5280 prescribes for its year
+ * (sections 4.1.2.5 and 5.1.2.4: UTCTime through 2049, GeneralizedTime from 2050). Throws
+ * `DerError`, which each parser turns into its own code; `wrongTag` is the message for any
+ * other tag.
  *
  * @example
  * ```ts
- * const { year, month } = readTimeFields(der, t, 'validity time has a wrong tag');
+ * const notBeforeMs = readTime(der, t, 'validity time has a wrong tag');
  * ```
  */
-export function readTimeFields(der: Uint8Array, t: Tlv, wrongTag: string): TimeFields {
-  const s = String.fromCharCode(...contentOf(der, t));
-  let m: RegExpExecArray | null;
-  let year: number;
-  if (t.tag === 0x17) {
-    m = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(s);
-    if (!m) throw new DerError('bad UTCTime');
-    const yy = Number(m[1]);
-    year = yy >= 50 ? 1900 + yy : 2000 + yy;
-  } else if (t.tag === 0x18) {
-    m = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(s);
-    if (!m) throw new DerError('bad GeneralizedTime');
-    year = Number(m[1]);
-  } else {
-    throw new DerError(wrongTag);
+export function readTime(der: Uint8Array, t: Tlv, wrongTag: string): number {
+  if (t.tag !== 0x17 && t.tag !== 0x18) throw new DerError(wrongTag);
+  let time: DerTime;
+  try {
+    time = readDerTime(t.tag, contentOf(der, t));
+  } catch (e) {
+    throw new DerError((e as Error).message);
   }
-  const [month, day, hour, minute, second] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  return { tag: t.tag, year, month, day, hour, minute, second };
+  if (time.tag === 0x18 && time.year < 2050)
+    throw new DerError('GeneralizedTime before 2050 (RFC 5280 requires UTCTime)');
+  return time.ms;
 }

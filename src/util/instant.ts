@@ -5,6 +5,7 @@
  * required, `Z` or an offset, and the calendar fields must exist (no Feb 31 rolling into March).
  */
 import { EnclaveVerifyError } from '../errors.js';
+import { calendarMs } from './calendar.js';
 
 const INSTANT =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
@@ -41,18 +42,8 @@ export function parseInstant(text: string, what: string): Date {
   const fields = [y, mo, d, h, mi, s ?? '0'].map(Number) as [number, number, number, number, number, number];
   const [year, month, day, hour, minute, second] = fields;
   const offsetMinutes = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om));
-  const local = Date.UTC(year, month - 1, day, hour, minute, second);
-  const back = new Date(local);
-  if (
-    back.getUTCFullYear() !== year ||
-    back.getUTCMonth() !== month - 1 ||
-    back.getUTCDate() !== day ||
-    hour > 23 ||
-    minute > 59 ||
-    second > 59 ||
-    Number(oh ?? 0) > 23 ||
-    Number(om ?? 0) > 59
-  ) {
+  const local = calendarMs(year, month, day, hour, minute, second);
+  if (local === undefined || Number(oh ?? 0) > 23 || Number(om ?? 0) > 59) {
     throw new EnclaveVerifyError(
       'ERR_USAGE',
       `${what} '${shown}' is not a real date and time; write e.g. ${EXAMPLE}`,

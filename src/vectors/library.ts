@@ -14,6 +14,7 @@ import { readCpio } from '../rebuild/cpio.js';
 import { dockerImageConfig } from '../rebuild/docker-export.js';
 import { BusyboxGzipEncoder } from '../rebuild/gzip/gzip.js';
 import { openImage, tarImageFiles } from '../rebuild/image.js';
+import { readInitramfs } from '../rebuild/initramfs.js';
 import { treeFromCpio, treeFromTar } from '../rebuild/load.js';
 import {
   nitroCliBootstrapEntries,
@@ -24,7 +25,6 @@ import { memorySource, readTar } from '../rebuild/tar.js';
 import { FileTree, memoryData } from '../rebuild/tree.js';
 import { ByteChunks, decodeUtf8, fromHex, toHex } from '../util/bytes.js';
 import { sha256 } from '../util/digest.js';
-import { readStreamCapped } from '../util/stream.js';
 import { verifyAttestation } from '../verify.js';
 import type { VectorCase } from './format.js';
 import type { Executor, Outcome } from './runner.js';
@@ -113,26 +113,6 @@ async function expectedPcrs(
   return { result: 'accept', pcrs };
 }
 
-async function gunzipBounded(bytes: Uint8Array, max: number): Promise<Uint8Array> {
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>])
-    .stream()
-    .pipeThrough(new DecompressionStream('gzip'));
-  try {
-    return await readStreamCapped(
-      stream,
-      max,
-      () =>
-        new EnclaveVerifyError(
-          'ERR_ARCHIVE_MALFORMED',
-          `gzip stream expands beyond ${max} bytes; refusing it (raise the limit only for trusted input)`,
-        ),
-    );
-  } catch (e) {
-    if (e instanceof EnclaveVerifyError) throw e;
-    throw new EnclaveVerifyError('ERR_ARCHIVE_MALFORMED', `gzip stream is corrupt: ${(e as Error).message}`);
-  }
-}
-
 async function ramdisk(
   c: Extract<VectorCase, { kind: 'ramdisk' }>,
   io: VectorIo,
@@ -141,14 +121,25 @@ async function ramdisk(
   const read = (p: string) => io.read(new URL(p, c.base));
   if (c.input.recipe === 'read') {
     let bytes = await read(c.input.archive!);
-    if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-      bytes = await gunzipBounded(bytes, options.maxDecompressedBytes ?? 256 * 2 ** 20);
-    }
-    const magic = String.fromCharCode(...bytes.subarray(0, 6));
-    if (magic === '070701' || magic === '070702') {
-      const entries = readCpio(bytes);
-      treeFromCpio(entries); // path safety checks live here
-      return { result: 'accept', entries: entries.length };
+    const max = options.maxDecompressedBytes ?? 256 * 2 ** 20;
+    const isCpio = (b: Uint8Array) => /^07070[12]$/.test(String.fromCharCode(...b.subarray(0, 6)));
+    if (isCpio(bytes) || (bytes[0] === 0x1f && bytes[1] === 0x8b)) {
+      // Read as the kernel and the `ramdisk` commands read a ramdisk: every member, gzip or
+      // plain newc, NUL padding between; not just the first gzip member.
+      const { cpio, members } = readInitramfs(bytes, c.input.archive!, { maxBytes: max });
+      if (isCpio(cpio)) {
+        const entries = readCpio(cpio);
+        treeFromCpio(entries); // path safety checks live here
+        return { result: 'accept', entries: entries.length };
+      }
+      // A gzip'd tar: one member, no initramfs.
+      if (members.length !== 1) {
+        throw new EnclaveVerifyError(
+          'ERR_ARCHIVE_MALFORMED',
+          `${c.input.archive}: ${members.length} members that are not newc cpio archives; a gzip'd tar is one gzip member`,
+        );
+      }
+      bytes = cpio;
     }
     let entries = 0;
     const counted = async function* () {

@@ -1,7 +1,7 @@
 // The revocation flags of `verify` and `deployment` over loopback CRLs (and a loopback attestation
 // endpoint), the CRL cache directory, offline --crl files, and `inspect` listing a real Nitro
 // chain's CRL URLs. Every run states its expected PCRs (the CLI will require them).
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -182,25 +182,39 @@ describe('verify --check-revocation', () => {
   });
 });
 
+/** A plain-HTTP attestation endpoint on loopback signing fresh documents with the test PKI. */
+async function startEndpoint(): Promise<{ url: string; close: () => Promise<void> }> {
+  const endpoint = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', async () => {
+      const nonce = new Uint8Array(Buffer.from(JSON.parse(body).nonce, 'base64'));
+      const d = await issueAttestation(pki, { timestamp: new Date(), pcrs: testPcrs(), nonce });
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ document: Buffer.from(d).toString('base64') }));
+    });
+  });
+  await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => endpoint.close(() => r())),
+  };
+}
+
+/** Words of a POSIX shell command line quoted with '...' and \\' (as the audit record writes it). */
+function shellWords(line: string): string[] {
+  return [...line.matchAll(/(?:[^\s'\\]+|\\.|'[^']*')+/g)].map(([w]) =>
+    w.replace(/'([^']*)'|\\(.)/g, (_m, quoted?: string, escaped?: string) => quoted ?? escaped ?? ''),
+  );
+}
+
 describe('deployment --check-revocation', () => {
   test('a loopback endpoint whose zonal CA is revoked: exit 1; with good lists: verified', async () => {
     await serveGood();
-    // A plain-HTTP attestation endpoint signing fresh documents with the test PKI.
-    const endpoint = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => {
-        body += c;
-      });
-      req.on('end', async () => {
-        const nonce = new Uint8Array(Buffer.from(JSON.parse(body).nonce, 'base64'));
-        const d = await issueAttestation(pki, { timestamp: new Date(), pcrs: testPcrs(), nonce });
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ document: Buffer.from(d).toString('base64') }));
-      });
-    });
-    await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}`;
+    const { url, close } = await startEndpoint();
     try {
       const args = [
         'deployment',
@@ -248,7 +262,66 @@ describe('deployment --check-revocation', () => {
         /^REJECTED ERR_CERT_REVOKED: certificate '.*' \(serial [0-9a-f]+\) was revoked at /,
       );
     } finally {
-      await new Promise<void>((r) => endpoint.close(() => r()));
+      await close();
+    }
+  });
+
+  // Defect: the audit record's re-check command dropped the revocation flags, so the re-check
+  // checked less than the original (here it would have verified a chain whose zonal CA is revoked).
+  test('--report: the re-check command carries the revocation flags and reproduces the exit code offline', async () => {
+    routes.clear(); // offline: every list comes from a --crl file
+    const thisUpdate = new Date(AT.getTime() - HOUR);
+    await writeFile(join(dir, 'root.crl'), await issueTestCrl(pki.root, { thisUpdate }));
+    await writeFile(join(dir, 'regional.crl'), await issueTestCrl(pki.regional, { thisUpdate }));
+    const revoking = "regional list's revoked.crl";
+    await writeFile(
+      join(dir, revoking),
+      await issueTestCrl(pki.regional, { thisUpdate, revoked: [{ certificate: pki.zonal, reason: 1 }] }),
+    );
+    const { url, close } = await startEndpoint();
+    try {
+      const cases = [
+        { crl: revoking, flag: '--check-revocation', cache: 'none', code: 1 },
+        { crl: 'regional.crl', flag: '--require-revocation', cache: 'crl cache', code: 0 },
+      ];
+      for (const c of cases) {
+        const argv = ['deployment', url, '--root', 'root.pem', '--pcr', `0=${PCR0}`, c.flag];
+        argv.push(
+          '--crl',
+          'root.crl',
+          '--crl',
+          c.crl,
+          '--crl-cache',
+          c.cache,
+          '--report',
+          'audit.md',
+          '--json',
+        );
+        const r = await runCli(argv, { cwd: dir });
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(c.code);
+        const j = JSON.parse(r.stdout);
+        if (c.code === 1) expect(j.code).toBe('ERR_CERT_REVOKED');
+        const md = await readFile(join(dir, 'audit.md'), 'utf8');
+        const quote = (p: string) => (/^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, "'\\''")}'`);
+        const command = [
+          `enclave-verify verify document.b64 --at ${j.checkedAt} --nonce ${j.nonce} --max-age 300s`,
+          `--pcr 0=${PCR0} --root ${join(dir, 'root.pem')} ${c.flag}`,
+          `--crl ${join(dir, 'root.crl')} --crl ${quote(join(dir, c.crl))}`,
+          `--crl-cache ${c.cache === 'none' ? 'none' : quote(join(dir, c.cache))}`,
+        ].join(' ');
+        expect(md).toContain(`\n${command}\n`);
+        expect(md).toContain(`\n- \\${c.flag}: each certificate checked against the CRL its issuer names`);
+        // Run the recorded command on the saved evidence, offline: the same verdict.
+        await writeFile(join(dir, 'document.b64'), /```base64\n([\s\S]*?)\n```/.exec(md)?.[1] ?? '');
+        const again = await runCli(shellWords(command).slice(1), { cwd: dir });
+        expect(again.stderr).toBe('');
+        expect(again.code).toBe(c.code);
+        if (c.code === 1) expect(again.stdout.split('\n')[0]).toMatch(/^REJECTED ERR_CERT_REVOKED: /);
+        else expect(again.stdout.split('\n')[0]).toMatch(/, no certificate revoked$/);
+      }
+    } finally {
+      await close();
     }
   });
 });

@@ -1,7 +1,10 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { readCpio } from '../../src/rebuild/cpio.js';
+import { ramdisksFromBytes } from '../../src/rebuild/node/ramdisk-file.js';
 import { parseVectorFile, VECTOR_FORMAT, type VectorCase } from '../../src/vectors/format.js';
 import { libraryExecutor } from '../../src/vectors/library.js';
+import { MULTI_MEMBER_ENTRIES, multiMemberSuite } from './multi-member-fixture.js';
 
 function ramdiskRead(archive: string): VectorCase {
   const parsed = parseVectorFile(
@@ -49,5 +52,28 @@ describe('library executor', () => {
       { unavailable: new Map([[c.id, 'not here']]) },
     );
     expect(await run(c)).toEqual({ result: 'skip', reason: 'not here' });
+  });
+
+  // Defect: the library executor gunzipped only the first gzip member (Node's DecompressionStream
+  // stops silently at NUL padding), so it counted 2 entries where the kernel unpacks 9.
+  it('reads a ramdisk of several members as the kernel and the ramdisk commands do', async () => {
+    const { bytes } = await multiMemberSuite();
+    const [cli] = await ramdisksFromBytes(bytes, 'multi.cpio.gz');
+    expect(readCpio(cli!.cpio)).toHaveLength(MULTI_MEMBER_ENTRIES);
+    const run = libraryExecutor({ read: async () => bytes });
+    expect(await run(ramdiskRead('multi.cpio.gz'))).toEqual({
+      result: 'accept',
+      entries: MULTI_MEMBER_ENTRIES,
+    });
+  });
+
+  it('refuses bytes after a gzip member that the kernel would not skip, as the ramdisk commands do', async () => {
+    const { bytes } = await multiMemberSuite();
+    const junk = new Uint8Array([...bytes, 0, 0, 0x41, 0x42]);
+    const out = await libraryExecutor({ read: async () => junk })(ramdiskRead('junk.cpio.gz'));
+    expect(out).toMatchObject({ result: 'reject', code: 'ERR_ARCHIVE_MALFORMED' });
+    expect((out as { message: string }).message).toBe(
+      `junk.cpio.gz, offset ${bytes.length + 2}: bytes that are neither NUL padding, a newc cpio archive nor gzip; the kernel would try to unpack them, so they are not ignored`,
+    );
   });
 });

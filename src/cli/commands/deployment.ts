@@ -19,7 +19,12 @@ import { parseFlags, readFileText, usageError } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { EXIT, exitCodeFor } from '../context.js';
 import { requireExpectation } from '../expectation-required.js';
-import { REVOCATION_FLAGS, revocationFromFlags, revocationHelp } from '../revocation-flags.js';
+import {
+  REVOCATION_FLAGS,
+  revocationFromFlags,
+  revocationHelp,
+  revocationRecheck,
+} from '../revocation-flags.js';
 import {
   evidenceTargetId,
   manifestAuthentication,
@@ -169,6 +174,8 @@ export const run: Command = async (argv, ctx) => {
   };
   const revocation = await revocationFromFlags(values, ctx);
   if (revocation) options.checkRevocation = revocation;
+  // The re-check asks for the same revocation check, or it would verify less than this run did.
+  const revocationRecord = await revocationRecheck(values, ctx);
   // The re-check states the expected PCRs by value, whatever file they came from, so the record
   // stays checkable without the EIF or PCR files. PCRs rebuilt from sources are the exception:
   // the re-check rebuilds them again from the recipe file, which is the point of the record.
@@ -180,6 +187,7 @@ export const run: Command = async (argv, ctx) => {
     ...(values['allow-debug'] ? ['--allow-debug'] : []),
     // The re-check must make the same choice explicitly, or `verify` refuses to run it.
     ...(values['any-pcrs'] ? ['--any-pcrs'] : []),
+    ...revocationRecord.flags,
   ];
   const inputs: DeploymentAuditInputs = {
     argv: ['deployment', ...argv],
@@ -187,6 +195,7 @@ export const run: Command = async (argv, ctx) => {
       ...expectations.describe,
       ...(values['allow-debug'] ? ['--allow-debug: debug-mode enclaves accepted'] : []),
       ...ca.map((_, i) => `--ca ${resolve(ctx.cwd, values.ca?.[i] ?? '')} trusted for the TLS connection`),
+      ...revocationRecord.describe,
     ],
     verifyFlags,
     ...(expectations.measuredFrom.length > 0 ? { measuredFrom: expectations.measuredFrom } : {}),

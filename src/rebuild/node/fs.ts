@@ -3,6 +3,7 @@
  * read into trees (hard links kept), trees written out as directories.
  */
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { EnclaveVerifyError } from '../../errors.js';
@@ -68,7 +69,13 @@ export function openFileSource(path: string): FileSource {
   };
 }
 
-const asBuffer = (p: string): Buffer => Buffer.from(p, 'latin1');
+// Two kinds of path meet here. A directory the user names (`--out`, `--app`) is text and
+// reaches the file system as UTF-8, as every other Node call spells a string path. Names from
+// an archive are byte strings (see paths.ts): one character per byte, so they go through
+// Latin-1 and arrive byte for byte, even when they are not UTF-8.
+const hostPath = (p: string): Buffer => Buffer.from(p, 'utf8');
+const archivePath = (p: string): Buffer => Buffer.from(p, 'latin1');
+const SLASH = Buffer.from('/');
 
 /**
  * Read a directory into a tree, as `find` + `lstat` see it: owners, modes, mtimes, symlink
@@ -98,19 +105,19 @@ export function treeFromDirectory(root: string): FileTree {
     }),
   );
   const seen = new Map<string, Inode>();
-  const rootBuf = asBuffer(root);
+  const rootBuf = hostPath(root);
   const walk = (dirInode: Inode, rel: string): void => {
-    const dirPath = rel === '' ? rootBuf : Buffer.concat([rootBuf, Buffer.from('/'), asBuffer(rel)]);
+    const dirPath = rel === '' ? rootBuf : Buffer.concat([rootBuf, SLASH, archivePath(rel)]);
     let names: Buffer[];
     try {
       names = fs.readdirSync(dirPath, { encoding: 'buffer' });
     } catch (e) {
-      throw ioError('list', `${root}/${pathToText(rel)}`, e);
+      throw ioError('list', rel === '' ? root : `${root}/${pathToText(rel)}`, e);
     }
     for (const nameBuf of names) {
       const name = nameBuf.toString('latin1');
       const childRel = rel === '' ? name : `${rel}/${name}`;
-      const full = Buffer.concat([dirPath, Buffer.from('/'), nameBuf]);
+      const full = Buffer.concat([dirPath, SLASH, nameBuf]);
       const st = fs.lstatSync(full, { bigint: true });
       const type = nodeTypeOfMode(Number(st.mode));
       if (!type) throw new EnclaveVerifyError('ERR_IO', `'${pathToText(childRel)}' has an unknown file type`);
@@ -169,9 +176,9 @@ export async function writeTreeToDirectory(tree: FileTree, dir: string): Promise
   const isRoot = process.getuid?.() === 0;
   const written = new Map<Inode, Buffer>();
   const dirs: [Buffer, Inode][] = [];
-  const base = asBuffer(dir);
+  const base = hostPath(dir);
   for (const { path, inode } of tree.entries()) {
-    const full = path === '' ? base : Buffer.concat([base, Buffer.from('/'), asBuffer(path)]);
+    const full = path === '' ? base : Buffer.concat([base, SLASH, archivePath(path)]);
     const first = written.get(inode);
     if (first && inode.type !== 'dir') {
       fs.linkSync(first, full);
@@ -186,21 +193,26 @@ export async function writeTreeToDirectory(tree: FileTree, dir: string): Promise
         fs.writeFileSync(full, inode.data ? await inode.data.bytes() : new Uint8Array(0));
         break;
       case 'symlink':
-        fs.symlinkSync(Buffer.from(inode.target ?? '', 'latin1'), full);
+        fs.symlinkSync(archivePath(inode.target ?? ''), full);
         break;
       default: {
         const kind =
           inode.type === 'fifo' ? 'p' : inode.type === 'char' ? 'c' : inode.type === 'block' ? 'b' : '';
         if (!kind) continue; // sockets cannot be recreated from an archive
-        const args = kind === 'p' ? [full.toString('latin1'), 'p'] : [full.toString('latin1'), kind];
+        // mknod(1) takes its path as an argument, and Node passes arguments as UTF-8 text: an
+        // archive name that is not UTF-8 cannot be spelled there. So the node is made under a
+        // fresh ASCII name in `dir` (text, so UTF-8 is right) and renamed to its byte-exact name.
+        const scratch = `.enclave-verify-mknod-${randomUUID()}`;
+        const args = [scratch, kind];
         if (kind !== 'p') args.push(String(inode.rdevMajor ?? 0), String(inode.rdevMinor ?? 0));
-        const r = spawnSync('mknod', args, { encoding: 'latin1' });
+        const r = spawnSync('mknod', args, { cwd: dir, encoding: 'utf8' });
         if (r.status !== 0) {
           throw new EnclaveVerifyError(
             'ERR_IO',
-            `cannot create ${inode.type} '${pathToText(path)}': ${r.stderr}`,
+            `cannot create ${inode.type} '${pathToText(path)}': ${r.stderr || r.error?.message || 'mknod failed'}`,
           );
         }
+        fs.renameSync(Buffer.concat([base, SLASH, Buffer.from(scratch)]), full);
       }
     }
     written.set(inode, full);

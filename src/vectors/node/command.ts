@@ -138,6 +138,11 @@ export function interpretExit(status: number | null, stdout: string, signal?: st
     if (typeof customer?.size === 'number') out.cpioSize = customer.size;
     if (json && typeof json.entries === 'number') out.entries = json.entries;
     else if (json && Array.isArray(json.entries)) out.entries = json.entries.length;
+    else if (json && Array.isArray(json.ramdisks) && json.ramdisks.length === 1) {
+      // `ramdisk ls FILE --json`: the one ramdisk of an archive file, every member's entries.
+      const listed = (json.ramdisks[0] as { entries?: unknown } | undefined)?.entries;
+      if (Array.isArray(listed)) out.entries = listed.length;
+    }
     return out;
   }
   if (status === 1 || status === 2) {
