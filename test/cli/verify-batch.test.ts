@@ -238,4 +238,30 @@ describe('verify, batch audit on worker threads (the installed launcher over dis
       },
     });
   }, 120_000);
+
+  test('a V8 flag on the node command line does not stop the threads (they take no execArgv)', async () => {
+    // A Worker refuses V8 flags passed on to it ("invalid execArgv"); they hold for the whole
+    // process anyway. This batch used to end with exit 2 and ERR_IO before a single thread ran.
+    const flagged = join(work, 'flagged');
+    await mkdir(flagged);
+    for (let i = 0; i < 40; i++)
+      await symlink(join(dir, 'a-valid.cbor'), join(flagged, `${String(i).padStart(2, '0')}.cbor`));
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--max-old-space-size=256',
+        '--single-threaded-gc',
+        join(PROJECT, 'bin/enclave-verify.js'),
+        'verify',
+        flagged,
+        ...flags(),
+        '--jobs',
+        '2',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('40 files: 40 verified, 0 rejected');
+  }, 120_000);
 });
