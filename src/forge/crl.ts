@@ -4,9 +4,9 @@
  * (as the certificates are), so the verifier's own CRL reader is checked against an independent
  * writer.
  */
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import type { TestCertificate } from './pki.js';
+import { loadX509 } from './x509.js';
 
 /** One certificate to list as revoked. */
 export interface TestRevocation {
@@ -47,6 +47,7 @@ export async function issueTestCrl(
   issuer: TestCertificate,
   options: TestCrlOptions = {},
 ): Promise<Uint8Array> {
+  const x509 = await loadX509();
   x509.cryptoProvider.set(crypto);
   const thisUpdate = new Date(Math.floor((options.thisUpdate ?? new Date()).getTime() / 1000) * 1000);
   const nextUpdate =
@@ -68,7 +69,7 @@ export async function issueTestCrl(
       return {
         serialNumber: new x509.X509Certificate(new Uint8Array(der)).serialNumber,
         revocationDate: r.at ?? thisUpdate,
-        ...(r.reason !== undefined ? { reason: r.reason as x509.X509CrlReason } : {}),
+        ...(r.reason !== undefined ? { reason: r.reason as X509.X509CrlReason } : {}),
       };
     }),
   });

@@ -4,9 +4,9 @@
  * Every name says TEST and NOT AWS: nothing here can be mistaken for, or chain to, the real root.
  * Certificates are made with @peculiar/x509 over WebCrypto, so this runs in Node and browsers.
  */
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { fromBase64 } from '../util/bytes.js';
+import { loadX509, type X509Module } from './x509.js';
 
 /** The levels of the Nitro hierarchy, top down. */
 export const PKI_LEVELS = ['root', 'regional', 'zonal', 'instance', 'leaf'] as const;
@@ -85,19 +85,21 @@ export interface TestPki {
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const KU = x509.KeyUsageFlags;
-const AWS_CA_USAGE = KU.digitalSignature | KU.keyCertSign | KU.cRLSign;
+type LevelDefaults = { before: number; after: number; pathLen: number | null; keyUsage: number };
 
-const DEFAULTS: Record<
-  PkiLevel,
-  { before: number; after: number; pathLen: number | null; keyUsage: number }
-> = {
-  root: { before: 365 * DAY, after: 30 * 365 * DAY, pathLen: null, keyUsage: AWS_CA_USAGE },
-  regional: { before: 2 * DAY, after: 18 * DAY, pathLen: 2, keyUsage: AWS_CA_USAGE },
-  zonal: { before: DAY, after: 5 * DAY, pathLen: 1, keyUsage: AWS_CA_USAGE },
-  instance: { before: HOUR, after: 23 * HOUR, pathLen: 0, keyUsage: KU.keyCertSign },
-  leaf: { before: 0, after: 3 * HOUR, pathLen: null, keyUsage: KU.digitalSignature | KU.nonRepudiation },
-};
+// A function of the loaded module (its keyUsage flag values), since @peculiar/x509 is loaded on
+// the first createTestPki call, not with this module.
+function levelDefaults(x509: X509Module): Record<PkiLevel, LevelDefaults> {
+  const KU = x509.KeyUsageFlags;
+  const AWS_CA_USAGE = KU.digitalSignature | KU.keyCertSign | KU.cRLSign;
+  return {
+    root: { before: 365 * DAY, after: 30 * 365 * DAY, pathLen: null, keyUsage: AWS_CA_USAGE },
+    regional: { before: 2 * DAY, after: 18 * DAY, pathLen: 2, keyUsage: AWS_CA_USAGE },
+    zonal: { before: DAY, after: 5 * DAY, pathLen: 1, keyUsage: AWS_CA_USAGE },
+    instance: { before: HOUR, after: 23 * HOUR, pathLen: 0, keyUsage: KU.keyCertSign },
+    leaf: { before: 0, after: 3 * HOUR, pathLen: null, keyUsage: KU.digitalSignature | KU.nonRepudiation },
+  };
+}
 
 function names(label: string): Record<PkiLevel, string> {
   // Written C first, like AWS names, so reports print CN first.
@@ -138,7 +140,9 @@ async function generateKeys(curve: string): Promise<CryptoKeyPair> {
  * ```
  */
 export async function createTestPki(options: TestPkiOptions = {}): Promise<TestPki> {
+  const x509 = await loadX509();
   x509.cryptoProvider.set(crypto);
+  const DEFAULTS = levelDefaults(x509);
   const at = Math.floor((options.at ?? new Date()).getTime() / 1000) * 1000;
   const subjects = names(options.label ? ` ${options.label}` : '');
   const made: Partial<Record<PkiLevel, TestCertificate>> = {};
@@ -157,7 +161,7 @@ export async function createTestPki(options: TestPkiOptions = {}): Promise<TestP
     const notBefore = k.notBefore ?? new Date(at - d.before);
     const lifetime = level === 'leaf' ? (options.leafLifetimeMs ?? d.after) : d.after;
     const notAfter = k.notAfter ?? new Date(at + lifetime);
-    const extensions: x509.Extension[] = [];
+    const extensions: X509.Extension[] = [];
     const ca = k.ca === undefined ? level !== 'leaf' : k.ca;
     if (ca !== null) {
       const pathLen = k.pathLen === undefined ? d.pathLen : k.pathLen;

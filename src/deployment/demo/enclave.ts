@@ -4,7 +4,7 @@
  * with provenance commits, and Caution's TLS binding in `user_data` carrying the real `certfp`.
  * Switches make it misbehave in the ways a client must catch.
  */
-import { createTestPki, issueAttestation, type TestPki } from '../../forge/index.js';
+import type { TestPki } from '../../forge/pki.js';
 import { toHex, utf8 } from '../../util/bytes.js';
 import { sha256 } from '../../util/digest.js';
 import { type AttestationAnswer, type RunningEndpoint, serveAttestation } from './http-server.js';
@@ -80,7 +80,10 @@ function demoManifest(): Record<string, unknown> {
   };
 }
 
+// The forge (a test PKI, attestation signing) is loaded by the first demo started, not by
+// importing enclave-verify/node: most users of that entry never start a demo enclave.
 async function demoPki(lifetimeMs: number): Promise<TestPki> {
+  const { createTestPki } = await import('../../forge/pki.js');
   const at = new Date();
   const until = new Date(at.getTime() + lifetimeMs);
   return createTestPki({
@@ -114,11 +117,12 @@ export async function startDemoEnclave(options: DemoEnclaveOptions = {}): Promis
   const host = options.host ?? '127.0.0.1';
   const lifetimeMs = options.lifetimeMs ?? 3 * HOUR;
   const bad = options.misbehave ?? {};
-  const [tls, pki, image, other] = await Promise.all([
+  const [tls, pki, image, other, { issueAttestation }] = await Promise.all([
     options.plainHttp ? undefined : createDemoTlsCertificate(),
     demoPki(lifetimeMs),
     buildDemoImage(),
     bad.wrongCertfp ? createDemoTlsCertificate() : undefined,
+    import('../../forge/attestation.js'),
   ]);
   const served: DemoTlsCertificate | undefined = tls;
   const certfp = served ? toHex(await sha256(served.certDer)) : '0'.repeat(64);

@@ -3,9 +3,8 @@
  * explicitly (the demo hands its PEM to the transport as a CA); nothing turns certificate
  * checking off. A new key per run means the TLS binding (`certfp`) really changes each time.
  */
-import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import { loadX509 } from '../../forge/x509.js';
 
 /** A TLS key and certificate in the forms node:https and the binding check need. */
 export interface DemoTlsCertificate {
@@ -33,6 +32,7 @@ function pem(label: string, der: ArrayBuffer): string {
  * ```
  */
 export async function createDemoTlsCertificate(extraNames: string[] = []): Promise<DemoTlsCertificate> {
+  const x509 = await loadX509();
   const crypto = webcrypto as unknown as Crypto;
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = (await crypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
