@@ -52,10 +52,14 @@ function loaded(urls: string[]): string[] {
 }
 
 /**
- * Run `steps` (an async function body given `mark(name)`) in a child with the logging hook;
- * returns what had been loaded at each mark.
+ * Run `steps` (module code calling `mark(name)` for each of `names`) in a child with the logging
+ * hook; returns what had been loaded at each mark.
  */
-async function phases(name: string, steps: string): Promise<Record<string, string[]>> {
+async function phases<K extends string>(
+  name: string,
+  names: K[],
+  steps: string,
+): Promise<Record<K, string[]>> {
   const log = join(dir, `${name}.log`);
   writeFileSync(log, '');
   const code = `
@@ -79,13 +83,18 @@ process.stdout.write(JSON.stringify(marks));
   );
   expect(failed, stderr).toBe(false);
   const marks = JSON.parse(stdout) as Record<string, string[]>;
-  return Object.fromEntries(Object.entries(marks).map(([k, urls]) => [k, loaded(urls)]));
+  expect(Object.keys(marks)).toEqual(names);
+  return Object.fromEntries(Object.entries(marks).map(([k, urls]) => [k, loaded(urls)])) as Record<
+    K,
+    string[]
+  >;
 }
 
 describe('heavy dependencies load on first use, not with the entry', () => {
   it('enclave-verify/node: X.509 stack with the demo TLS certificate, forge with the demo enclave', async () => {
     const at = await phases(
       'node',
+      ['import', 'tls', 'demo'],
       `
 const lib = await import('enclave-verify/node');
 mark('import');
@@ -120,6 +129,7 @@ mark('demo');
   it('enclave-verify/forge and enclave-verify: X.509 stack with the first test PKI or CRL', async () => {
     const at = await phases(
       'forge',
+      ['index', 'import', 'pki', 'crl'],
       `
 await import('enclave-verify');
 mark('index');
