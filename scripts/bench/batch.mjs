@@ -28,7 +28,7 @@ import { decodeAttestation } from '../../dist/index.js';
 
 const COUNT = 10_000;
 const TARGET_SPEEDUP = 1.8;
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 const src = new URL('../../vectors/real/nitro/valid/', import.meta.url);
 const docs = readdirSync(src)
