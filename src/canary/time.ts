@@ -5,23 +5,10 @@
  * `YYYY-MM-DDTHH:MM:SSZ`.
  */
 
+import { calendarMs } from '../util/calendar.js';
+
 const RELAXED =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
-
-function daysFromCivil(y: number, m: number, d: number): number {
-  // Howard Hinnant's days_from_civil: exact for the proleptic Gregorian calendar.
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-function daysInMonth(y: number, m: number): number {
-  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
-  return [4, 6, 9, 11].includes(m) ? 30 : 31;
-}
 
 /**
  * Nanoseconds since the Unix epoch of an RFC 3339 time read leniently, or undefined when it is
@@ -43,7 +30,9 @@ export function parseRfc3339Nanos(text: string): bigint | undefined {
     number,
     number,
   ];
-  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return undefined;
+  // The one calendar rule of the project (util/calendar.ts): no Feb 31, no hour 24.
+  const localMs = calendarMs(y, mo, d, h, mi, s);
+  if (localMs === undefined) return undefined;
   let offsetMinutes = 0;
   if (m[9] !== undefined) {
     const oh = Number(m[10]);
@@ -51,7 +40,7 @@ export function parseRfc3339Nanos(text: string): bigint | undefined {
     if (oh > 23 || om > 59) return undefined;
     offsetMinutes = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
   }
-  const seconds = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offsetMinutes * 60;
+  const seconds = localMs / 1000 - offsetMinutes * 60;
   const frac = BigInt((m[7] ?? '').padEnd(9, '0'));
   return BigInt(seconds) * 1_000_000_000n + frac;
 }
